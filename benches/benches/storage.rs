@@ -35,8 +35,8 @@ fn engine_config(durability: Durability) -> EngineConfig {
 fn index_with_engine(documents: &[LogDocument], durability: Durability) -> Duration {
     let dir = tempfile::tempdir().expect("tempdir");
     let mapping = Arc::new(Mapping::from_json(&log_mapping_json(), 1).expect("mapping"));
-    let engine =
-        ShardEngine::create(&dir.path().join("s"), engine_config(durability), mapping).expect("create");
+    let engine = ShardEngine::create(&dir.path().join("s"), engine_config(durability), mapping)
+        .expect("create");
     let started = Instant::now();
     for bulk in documents.chunks(BULK_DOCS) {
         let requests: Vec<WriteRequest> = bulk
@@ -75,8 +75,9 @@ fn index_with_raw_tantivy(documents: &[LogDocument]) -> Duration {
     let size = builder.add_i64_field("size", INDEXED | FAST);
     let host = builder.add_text_field("host", STRING | FAST);
     let index = Index::create_in_dir(dir.path(), builder.build()).expect("index");
-    let mut writer: IndexWriter<TantivyDocument> =
-        index.writer_with_num_threads(1, WRITER_MEMORY_BYTES).expect("writer");
+    let mut writer: IndexWriter<TantivyDocument> = index
+        .writer_with_num_threads(1, WRITER_MEMORY_BYTES)
+        .expect("writer");
     let started = Instant::now();
     for document in documents {
         // Parsing the source is part of any real ingest path, so the baseline pays it too.
@@ -106,7 +107,11 @@ fn indexing(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(Throughput::Elements(documents.len() as u64));
     group.bench_function("raw_tantivy", |b| {
-        b.iter_custom(|iterations| (0..iterations).map(|_| index_with_raw_tantivy(&documents)).sum())
+        b.iter_custom(|iterations| {
+            (0..iterations)
+                .map(|_| index_with_raw_tantivy(&documents))
+                .sum()
+        })
     });
     group.bench_function("engine_request_durability", |b| {
         b.iter_custom(|iterations| {
@@ -169,13 +174,18 @@ fn translog_appends(c: &mut Criterion) {
                         durability: durability.clone(),
                         generation_bytes_max: 64 * 1024 * 1024,
                     };
-                    let translog = Translog::create(&dir.path().join("t"), config, 1, 0).expect("create");
+                    let translog =
+                        Translog::create(&dir.path().join("t"), config, 1, 0).expect("create");
                     (dir, translog)
                 },
                 |(dir, translog)| {
                     let mut last = None;
                     for (seq_no, document) in documents.iter().enumerate() {
-                        last = Some(translog.append(&operation(seq_no as i64, document)).expect("append"));
+                        last = Some(
+                            translog
+                                .append(&operation(seq_no as i64, document))
+                                .expect("append"),
+                        );
                     }
                     if sync_each_bulk {
                         translog.sync_to(last.expect("appended")).expect("sync");
@@ -198,7 +208,9 @@ fn history_reads(c: &mut Criterion) {
     };
     let translog = Translog::create(&dir.path().join("t"), config, 1, 0).expect("create");
     for (seq_no, document) in documents.iter().enumerate() {
-        translog.append(&operation(seq_no as i64, document)).expect("append");
+        translog
+            .append(&operation(seq_no as i64, document))
+            .expect("append");
     }
     translog.sync().expect("sync");
     let total_bytes: usize = translog
@@ -213,7 +225,9 @@ fn history_reads(c: &mut Criterion) {
             let mut from = 0i64;
             let last = documents.len() as i64 - 1;
             while from <= last {
-                let batch = translog.read_ops(from, last, 100_000, 4 * 1024 * 1024).expect("read");
+                let batch = translog
+                    .read_ops(from, last, 100_000, 4 * 1024 * 1024)
+                    .expect("read");
                 from = batch.last_seq_no + 1;
             }
         })

@@ -22,9 +22,7 @@ pub struct Generator {
 impl Generator {
     /// A generator from a seed.
     pub fn new(seed: u64) -> Generator {
-        Generator {
-            state: seed.max(1),
-        }
+        Generator { state: seed.max(1) }
     }
 
     /// The next pseudo-random number.

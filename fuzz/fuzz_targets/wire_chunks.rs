@@ -22,9 +22,16 @@ fuzz_target!(|data: &[u8]| {
     let expected_end = (request.offset + request.length).min(file_size_bytes.max(request.offset));
     let mut sequence = ChunkSequence::new(&request, file_size_bytes);
     for event in chunks.chunks_exact(3) {
-        let offset = sequence.next_offset().wrapping_add(u64::from(event[0] % 4)).wrapping_sub(1);
+        let offset = sequence
+            .next_offset()
+            .wrapping_add(u64::from(event[0] % 4))
+            .wrapping_sub(1);
         let chunk = FileChunk::new(offset, vec![0u8; usize::from(event[1] % 80)].into());
-        let flags = if event[2] & 1 == 1 { FrameFlags::MORE } else { FrameFlags::NONE };
+        let flags = if event[2] & 1 == 1 {
+            FrameFlags::MORE
+        } else {
+            FrameFlags::NONE
+        };
         if let Ok(ChunkProgress::Done) = sequence.accept(&chunk, flags) {
             assert_eq!(sequence.next_offset(), expected_end);
             assert!(sequence.is_done());

@@ -22,7 +22,8 @@ fuzz_target!(|data: &[u8]| {
         ..CursorConfig::default()
     };
     let start = i64::from(head[2]) - 1;
-    let mut cursor = ChangesCursor::new(config, start, -1).expect("config is valid by construction");
+    let mut cursor =
+        ChangesCursor::new(config, start, -1).expect("config is valid by construction");
     let mut pending: Vec<PlannedRequest> = Vec::new();
     let mut delivered = start;
     for event in events.chunks_exact(4).take(EVENTS_MAX) {
@@ -34,7 +35,9 @@ fuzz_target!(|data: &[u8]| {
             }
             2 if !pending.is_empty() => {
                 let request = pending.swap_remove(usize::from(event[1]) % pending.len());
-                cursor.handle_failure(request.id).expect("the request is in flight");
+                cursor
+                    .handle_failure(request.id)
+                    .expect("the request is in flight");
             }
             _ => {
                 while let Some(response) = cursor.poll_ready() {

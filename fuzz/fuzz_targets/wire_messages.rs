@@ -16,7 +16,9 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     assert_eq!(message.kind(), kind);
-    let encoded = message.encode().expect("a message that decodes must encode");
+    let encoded = message
+        .encode()
+        .expect("a message that decodes must encode");
     let frame = Frame::decode_exact(encoded.to_bytes()).expect("an encoded frame must decode");
     assert_eq!(&frame.body[..], body, "encoding is canonical");
 });

@@ -80,7 +80,9 @@ pub enum DurableFileError {
         needed: u64,
     },
     /// The crc32 stored in the file does not match its contents.
-    #[error("durable file {path} crc32 mismatch: stored {expected:#010x}, computed {actual:#010x}")]
+    #[error(
+        "durable file {path} crc32 mismatch: stored {expected:#010x}, computed {actual:#010x}"
+    )]
     ChecksumMismatch {
         /// The file read.
         path: PathBuf,
@@ -376,8 +378,14 @@ mod tests {
         for len in 0..bytes.len() {
             fs::write(&path, &bytes[..len]).unwrap();
             let err = read(&path, MAGIC, 3..=3).unwrap_err();
-            assert!(matches!(err, DurableFileError::Truncated { .. }), "len {len}: {err}");
-            assert!(err.to_string().contains("state.bin"), "error names the file");
+            assert!(
+                matches!(err, DurableFileError::Truncated { .. }),
+                "len {len}: {err}"
+            );
+            assert!(
+                err.to_string().contains("state.bin"),
+                "error names the file"
+            );
         }
     }
 
@@ -408,7 +416,10 @@ mod tests {
         let (_dir, path, mut bytes) = written(b"x");
         bytes.push(0);
         let err = decode(&path, &bytes, MAGIC, 3..=3).unwrap_err();
-        assert!(matches!(err, DurableFileError::TrailingBytes { extra: 1, .. }), "{err}");
+        assert!(
+            matches!(err, DurableFileError::TrailingBytes { extra: 1, .. }),
+            "{err}"
+        );
     }
 
     #[test]

@@ -95,7 +95,9 @@ impl RetentionLeases {
                         path: path.clone(),
                         reason: error.to_string(),
                     })?;
-                list.into_iter().map(|lease| (lease.id.clone(), lease)).collect()
+                list.into_iter()
+                    .map(|lease| (lease.id.clone(), lease))
+                    .collect()
             }
             Err(DurableFileError::NotFound { .. }) => BTreeMap::new(),
             Err(error) => return Err(error.into()),
@@ -256,10 +258,19 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut leases = RetentionLeases::load(dir.path()).expect("load");
         leases.add("f1", 0, "ccr", 1000).expect("add");
-        assert!(matches!(leases.add("f1", 0, "ccr", 1000), Err(LeaseError::AlreadyExists(_))));
+        assert!(matches!(
+            leases.add("f1", 0, "ccr", 1000),
+            Err(LeaseError::AlreadyExists(_))
+        ));
         leases.renew("f1", 10, 2000).expect("renew");
-        assert!(matches!(leases.renew("f1", 5, 3000), Err(LeaseError::Backwards { .. })));
-        assert!(matches!(leases.renew("nope", 5, 3000), Err(LeaseError::NotFound(_))));
+        assert!(matches!(
+            leases.renew("f1", 5, 3000),
+            Err(LeaseError::Backwards { .. })
+        ));
+        assert!(matches!(
+            leases.renew("nope", 5, 3000),
+            Err(LeaseError::NotFound(_))
+        ));
         leases.add("f2", 3, "ccr", 1500).expect("add");
         assert_eq!(leases.min_retaining_seq_no(), Some(3));
 
@@ -274,7 +285,10 @@ mod tests {
         assert!(leases.get("f1").expect("f1").history_lost);
         assert_eq!(leases.min_retaining_seq_no(), None);
         leases.remove("f1").expect("remove");
-        assert!(RetentionLeases::load(dir.path()).expect("reload").all().is_empty());
+        assert!(RetentionLeases::load(dir.path())
+            .expect("reload")
+            .all()
+            .is_empty());
     }
 
     #[test]

@@ -13,13 +13,13 @@
 #![warn(missing_docs)]
 
 pub mod durable_file;
-pub mod record;
-pub mod translog;
 pub mod engine;
 pub mod leases;
 pub mod mapping;
+pub mod record;
 pub mod seqno;
 pub mod snapshot;
+pub mod translog;
 
 pub use engine::{EngineConfig, EngineError, ShardEngine, ShardRole};
 pub use mapping::Mapping;

@@ -46,7 +46,8 @@ const _: () = assert!(ID_BYTES_MAX <= u16::MAX as usize);
 const _: () = assert!(ROUTING_BYTES_MAX <= u16::MAX as usize);
 const _: () = assert!(RECORD_BODY_BYTES_MAX <= u32::MAX as usize);
 const _: () = assert!(RECORD_FORMAT_VERSION_MIN <= RECORD_FORMAT_VERSION);
-const _: () = assert!(RECORD_BODY_FIXED_BYTES + ID_BYTES_MAX + ROUTING_BYTES_MAX < RECORD_BODY_BYTES_MAX);
+const _: () =
+    assert!(RECORD_BODY_FIXED_BYTES + ID_BYTES_MAX + ROUTING_BYTES_MAX < RECORD_BODY_BYTES_MAX);
 
 /// What an operation does to its shard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -207,7 +208,7 @@ pub fn encoded_len(op: &Operation) -> usize {
 pub fn decode(buf: &[u8]) -> Result<(Operation, usize), RecordError> {
     let view = parse(buf)?;
     let source = Bytes::copy_from_slice(&buf[view.source.0..view.source.1]);
-    Ok((view.into_operation(source), view.frame_len))
+    Ok((view.to_operation(source), view.frame_len))
 }
 
 /// Decodes the first record of `buf` like [`decode`], but slices the source out of `buf`
@@ -215,7 +216,7 @@ pub fn decode(buf: &[u8]) -> Result<(Operation, usize), RecordError> {
 pub fn decode_bytes(buf: &Bytes) -> Result<(Operation, usize), RecordError> {
     let view = parse(buf)?;
     let source = buf.slice(view.source.0..view.source.1);
-    Ok((view.into_operation(source), view.frame_len))
+    Ok((view.to_operation(source), view.frame_len))
 }
 
 /// Reads the header fields of the first record of `buf` without allocating.
@@ -370,7 +371,7 @@ struct RecordView<'a> {
 }
 
 impl RecordView<'_> {
-    fn into_operation(&self, source: Bytes) -> Operation {
+    fn to_operation(&self, source: Bytes) -> Operation {
         Operation {
             seq_no: self.seq_no,
             primary_term: self.primary_term,
@@ -442,7 +443,9 @@ fn parse_body<'a>(body: &mut Cursor<'a>, frame_len: usize) -> Result<RecordView<
     let mapping_version = u64::from_le_bytes(body.array()?);
     let id_len = u16::from_le_bytes(body.array()?) as usize;
     if id_len > ID_BYTES_MAX {
-        return Err(corrupt(format!("id length {id_len} exceeds {ID_BYTES_MAX}")));
+        return Err(corrupt(format!(
+            "id length {id_len} exceeds {ID_BYTES_MAX}"
+        )));
     }
     let id = utf8("id", body.take(id_len)?)?;
     let routing_len = u16::from_le_bytes(body.array()?) as usize;
@@ -454,7 +457,9 @@ fn parse_body<'a>(body: &mut Cursor<'a>, frame_len: usize) -> Result<RecordView<
     let routing_bytes = body.take(routing_len)?;
     let has_routing = flags & FLAG_HAS_ROUTING != 0;
     if !has_routing && routing_len != 0 {
-        return Err(corrupt("routing bytes without the has_routing flag".to_owned()));
+        return Err(corrupt(
+            "routing bytes without the has_routing flag".to_owned(),
+        ));
     }
     let routing = if has_routing {
         Some(utf8("routing", routing_bytes)?)
@@ -492,11 +497,16 @@ fn parse_body<'a>(body: &mut Cursor<'a>, frame_len: usize) -> Result<RecordView<
 /// The invariants of [`Operation`], shared by encode and decode.
 fn check_operation(op: &Operation) -> Result<(), String> {
     if op.id.len() > ID_BYTES_MAX {
-        return Err(format!("id of {} bytes exceeds {ID_BYTES_MAX}", op.id.len()));
+        return Err(format!(
+            "id of {} bytes exceeds {ID_BYTES_MAX}",
+            op.id.len()
+        ));
     }
     let routing_len = op.routing.as_ref().map_or(0, String::len);
     if routing_len > ROUTING_BYTES_MAX {
-        return Err(format!("routing of {routing_len} bytes exceeds {ROUTING_BYTES_MAX}"));
+        return Err(format!(
+            "routing of {routing_len} bytes exceeds {ROUTING_BYTES_MAX}"
+        ));
     }
     if op.op_type == OpType::NoOp && std::str::from_utf8(&op.source).is_err() {
         return Err("no-op reason is not utf-8".to_owned());
@@ -570,7 +580,10 @@ struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     fn take(&mut self, len: usize) -> Result<&'a [u8], RecordError> {
-        let end = self.pos.checked_add(len).filter(|end| *end <= self.bytes.len());
+        let end = self
+            .pos
+            .checked_add(len)
+            .filter(|end| *end <= self.bytes.len());
         let Some(end) = end else {
             return Err(corrupt(format!(
                 "field of {len} bytes at {} runs past the {}-byte frame",
@@ -618,7 +631,11 @@ mod tests {
     }
 
     fn arb_operation() -> impl Strategy<Value = Operation> {
-        let op_type = prop_oneof![Just(OpType::Index), Just(OpType::Delete), Just(OpType::NoOp)];
+        let op_type = prop_oneof![
+            Just(OpType::Index),
+            Just(OpType::Delete),
+            Just(OpType::NoOp)
+        ];
         (
             op_type,
             0..i64::MAX,
@@ -632,7 +649,18 @@ mod tests {
             ".{0,30}",
         )
             .prop_map(
-                |(op_type, seq_no, primary_term, version, mapping_version, id, routing, auto, src, reason)| {
+                |(
+                    op_type,
+                    seq_no,
+                    primary_term,
+                    version,
+                    mapping_version,
+                    id,
+                    routing,
+                    auto,
+                    src,
+                    reason,
+                )| {
                     match op_type {
                         OpType::Index => Operation {
                             seq_no,
@@ -725,7 +753,10 @@ mod tests {
         let (op, _) = decode_bytes(&bytes).unwrap();
         let source_ptr = op.source.as_ptr() as usize;
         let range = bytes.as_ptr() as usize..bytes.as_ptr() as usize + bytes.len();
-        assert!(range.contains(&source_ptr), "source is a slice of the input");
+        assert!(
+            range.contains(&source_ptr),
+            "source is a slice of the input"
+        );
     }
 
     #[test]
@@ -763,10 +794,15 @@ mod tests {
     #[test]
     fn incomplete_reports_the_frame_length_once_known() {
         let bytes = encoded(&index_op(9, "id", "{}"));
-        assert_eq!(decode(&bytes[..3]), Err(RecordError::Incomplete { needed: 8 }));
+        assert_eq!(
+            decode(&bytes[..3]),
+            Err(RecordError::Incomplete { needed: 8 })
+        );
         assert_eq!(
             decode(&bytes[..20]),
-            Err(RecordError::Incomplete { needed: bytes.len() })
+            Err(RecordError::Incomplete {
+                needed: bytes.len()
+            })
         );
     }
 
@@ -808,7 +844,10 @@ mod tests {
         assert_corrupt_after_edit(|b| b[1] = 9, "op type");
         assert_corrupt_after_edit(|b| b[2] |= 0x04, "unknown flag");
         assert_corrupt_after_edit(|b| b[2] &= !FLAG_HAS_ROUTING, "routing without flag");
-        assert_corrupt_after_edit(|b| b[3..11].copy_from_slice(&(-1i64).to_le_bytes()), "seq_no");
+        assert_corrupt_after_edit(
+            |b| b[3..11].copy_from_slice(&(-1i64).to_le_bytes()),
+            "seq_no",
+        );
         assert_corrupt_after_edit(|b| b[11..19].copy_from_slice(&0u64.to_le_bytes()), "term");
         assert_corrupt_after_edit(|b| b[37] = 0xff, "id utf-8");
         assert_corrupt_after_edit(|b| b.push(0), "trailing byte");
@@ -820,13 +859,35 @@ mod tests {
     fn encode_rejects_invalid_operations_without_writing() {
         let valid = index_op(1, "a", "{}");
         let cases = [
-            Operation { seq_no: -1, ..valid.clone() },
-            Operation { primary_term: 0, ..valid.clone() },
-            Operation { id: String::new(), ..valid.clone() },
-            Operation { id: "x".repeat(ID_BYTES_MAX + 1), ..valid.clone() },
-            Operation { routing: Some("r".repeat(ROUTING_BYTES_MAX + 1)), ..valid.clone() },
-            Operation { op_type: OpType::Delete, ..valid.clone() },
-            Operation { op_type: OpType::NoOp, id: String::new(), ..valid.clone() },
+            Operation {
+                seq_no: -1,
+                ..valid.clone()
+            },
+            Operation {
+                primary_term: 0,
+                ..valid.clone()
+            },
+            Operation {
+                id: String::new(),
+                ..valid.clone()
+            },
+            Operation {
+                id: "x".repeat(ID_BYTES_MAX + 1),
+                ..valid.clone()
+            },
+            Operation {
+                routing: Some("r".repeat(ROUTING_BYTES_MAX + 1)),
+                ..valid.clone()
+            },
+            Operation {
+                op_type: OpType::Delete,
+                ..valid.clone()
+            },
+            Operation {
+                op_type: OpType::NoOp,
+                id: String::new(),
+                ..valid.clone()
+            },
             Operation {
                 op_type: OpType::NoOp,
                 id: String::new(),
@@ -842,15 +903,24 @@ mod tests {
             assert!(matches!(err, RecordError::Invalid { .. }), "{op:?}");
             assert_eq!(out, [1, 2, 3], "nothing written on error");
         }
-        let id_at_limit = Operation { id: "x".repeat(ID_BYTES_MAX), ..valid };
+        let id_at_limit = Operation {
+            id: "x".repeat(ID_BYTES_MAX),
+            ..valid
+        };
         let (op, _) = decode(&encoded(&id_at_limit)).unwrap();
         assert_eq!(op, id_at_limit);
     }
 
     #[test]
     fn empty_routing_differs_from_no_routing() {
-        let with_empty = Operation { routing: Some(String::new()), ..index_op(1, "a", "{}") };
-        let without = Operation { routing: None, ..index_op(1, "a", "{}") };
+        let with_empty = Operation {
+            routing: Some(String::new()),
+            ..index_op(1, "a", "{}")
+        };
+        let without = Operation {
+            routing: None,
+            ..index_op(1, "a", "{}")
+        };
         assert_eq!(decode(&encoded(&with_empty)).unwrap().0, with_empty);
         assert_eq!(decode(&encoded(&without)).unwrap().0, without);
     }
@@ -860,7 +930,10 @@ mod tests {
         let batch = RecordBatch::encode(&[index_op(1, "a", "{}"), index_op(2, "b", "{}")]).unwrap();
         let bytes = batch.bytes().clone();
         let cut = bytes.slice(..bytes.len() - 1);
-        assert!(matches!(RecordBatch::new(cut), Err(RecordError::Corrupt { .. })));
+        assert!(matches!(
+            RecordBatch::new(cut),
+            Err(RecordError::Corrupt { .. })
+        ));
         let mut damaged = bytes.to_vec();
         let last = damaged.len() - 1;
         damaged[last] ^= 1;

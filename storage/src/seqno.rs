@@ -29,7 +29,10 @@ pub struct CheckpointTracker {
 impl CheckpointTracker {
     /// A tracker whose seq-nos up to `checkpoint` are all processed and none above.
     pub fn new(checkpoint: i64) -> CheckpointTracker {
-        assert!(checkpoint >= NO_OPS_PERFORMED, "checkpoint {checkpoint} below -1");
+        assert!(
+            checkpoint >= NO_OPS_PERFORMED,
+            "checkpoint {checkpoint} below -1"
+        );
         CheckpointTracker {
             checkpoint,
             max_seq_no: checkpoint,
@@ -178,9 +181,7 @@ mod tests {
         let global = std::sync::Arc::new(GlobalCheckpoint::new(-1));
         let waiter = {
             let global = global.clone();
-            std::thread::spawn(move || {
-                global.wait_for(5, Duration::from_secs(10))
-            })
+            std::thread::spawn(move || global.wait_for(5, Duration::from_secs(10)))
         };
         std::thread::sleep(Duration::from_millis(20));
         global.advance_to(7);

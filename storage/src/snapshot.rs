@@ -147,9 +147,8 @@ impl ShardEngine {
             }
         }
         let _ = fs::remove_dir_all(&pin_dir);
-        Err(last_error.unwrap_or_else(|| {
-            EngineError::IllegalState("could not pin a stable commit".into())
-        }))
+        Err(last_error
+            .unwrap_or_else(|| EngineError::IllegalState("could not pin a stable commit".into())))
     }
 
     /// Reads up to `len_max` bytes of a pinned file from `offset`. Blocking (file read).
@@ -162,12 +161,13 @@ impl ShardEngine {
     ) -> Result<Bytes, EngineError> {
         let (path, size_bytes) = {
             let pins = self.snapshots.lock();
-            let files = pins
-                .pins
-                .get(&pin_id)
-                .ok_or_else(|| EngineError::SnapshotNotFound(format!("snapshot pin [{pin_id}] not found")))?;
+            let files = pins.pins.get(&pin_id).ok_or_else(|| {
+                EngineError::SnapshotNotFound(format!("snapshot pin [{pin_id}] not found"))
+            })?;
             let file = files.get(name).ok_or_else(|| {
-                EngineError::SnapshotNotFound(format!("file [{name}] is not in snapshot pin [{pin_id}]"))
+                EngineError::SnapshotNotFound(format!(
+                    "file [{name}] is not in snapshot pin [{pin_id}]"
+                ))
             })?;
             (pins.pin_dir(pin_id).join(name), file.size_bytes)
         };
@@ -184,7 +184,8 @@ impl ShardEngine {
         file.seek(SeekFrom::Start(offset))
             .map_err(EngineError::io(&path))?;
         let mut buffer = vec![0u8; len];
-        file.read_exact(&mut buffer).map_err(EngineError::io(&path))?;
+        file.read_exact(&mut buffer)
+            .map_err(EngineError::io(&path))?;
         Ok(Bytes::from(buffer))
     }
 
@@ -278,7 +279,9 @@ fn commit_files(meta_bytes: &[u8]) -> Result<(Vec<String>, CommitPayload), Strin
         }
     }
     if names.len() > SNAPSHOT_FILES_MAX {
-        return Err(format!("the commit has more than {SNAPSHOT_FILES_MAX} files"));
+        return Err(format!(
+            "the commit has more than {SNAPSHOT_FILES_MAX} files"
+        ));
     }
     Ok((names, payload))
 }
@@ -313,7 +316,10 @@ pub struct SnapshotInstaller {
 
 impl SnapshotInstaller {
     /// Starts installing `manifest` as the shard at `shard_dir`, which must not exist.
-    pub fn begin(shard_dir: &Path, manifest: SnapshotManifest) -> Result<SnapshotInstaller, EngineError> {
+    pub fn begin(
+        shard_dir: &Path,
+        manifest: SnapshotManifest,
+    ) -> Result<SnapshotInstaller, EngineError> {
         if shard_dir.exists() {
             return Err(EngineError::IllegalState(format!(
                 "shard directory {} already exists",
@@ -321,12 +327,17 @@ impl SnapshotInstaller {
             )));
         }
         if manifest.files.len() > SNAPSHOT_FILES_MAX {
-            return Err(EngineError::IllegalArgument("too many snapshot files".into()));
+            return Err(EngineError::IllegalArgument(
+                "too many snapshot files".into(),
+            ));
         }
         for file in &manifest.files {
             check_file_name(&file.name)?;
         }
-        let mut staging_name = shard_dir.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+        let mut staging_name = shard_dir
+            .file_name()
+            .map(|n| n.to_os_string())
+            .unwrap_or_default();
         staging_name.push(".installing");
         let staging = shard_dir.with_file_name(staging_name);
         let _ = fs::remove_dir_all(&staging);
@@ -356,7 +367,9 @@ impl SnapshotInstaller {
             .files
             .iter()
             .find(|file| file.name == name)
-            .ok_or_else(|| EngineError::IllegalArgument(format!("file [{name}] is not in the manifest")))?;
+            .ok_or_else(|| {
+                EngineError::IllegalArgument(format!("file [{name}] is not in the manifest"))
+            })?;
         let end = offset.checked_add(data.len() as u64);
         if end.is_none_or(|end| end > expected.size_bytes) {
             return Err(EngineError::IllegalArgument(format!(
@@ -372,7 +385,8 @@ impl SnapshotInstaller {
             .write(true)
             .open(&path)
             .map_err(EngineError::io(&path))?;
-        file.seek(SeekFrom::Start(offset)).map_err(EngineError::io(&path))?;
+        file.seek(SeekFrom::Start(offset))
+            .map_err(EngineError::io(&path))?;
         file.write_all(data).map_err(EngineError::io(&path))?;
         Ok(())
     }
@@ -380,7 +394,11 @@ impl SnapshotInstaller {
     /// Verifies every file against the manifest, creates a fresh translog starting after the
     /// commit's checkpoint, re-commits with this shard's own identity, moves the shard into
     /// place and opens it as a replica.
-    pub fn finish(self, config: EngineConfig, mapping: Arc<Mapping>) -> Result<ShardEngine, EngineError> {
+    pub fn finish(
+        self,
+        config: EngineConfig,
+        mapping: Arc<Mapping>,
+    ) -> Result<ShardEngine, EngineError> {
         let index_dir = self.staging.join(INDEX_DIR_NAME);
         for expected in &self.manifest.files {
             let path = index_dir.join(&expected.name);
@@ -443,6 +461,8 @@ fn check_file_name(name: &str) -> Result<(), EngineError> {
     if valid {
         Ok(())
     } else {
-        Err(EngineError::IllegalArgument(format!("invalid snapshot file name [{name}]")))
+        Err(EngineError::IllegalArgument(format!(
+            "invalid snapshot file name [{name}]"
+        )))
     }
 }

@@ -44,7 +44,10 @@ fn open_or_create(dir: &Path) -> ShardEngine {
 
 fn document(round: usize, thread: usize, n: usize) -> (String, Bytes) {
     let id = format!("r{round}-t{thread}-{n}");
-    let body = format!("round {round} thread {thread} document {n} {}", "padding ".repeat(n % 7));
+    let body = format!(
+        "round {round} thread {thread} document {n} {}",
+        "padding ".repeat(n % 7)
+    );
     let source = serde_json::json!({"round": round, "n": n, "body": body}).to_string();
     (id, Bytes::from(source))
 }
@@ -55,7 +58,10 @@ fn crash_child() {
     let Ok(dir) = std::env::var(CHILD_DIR_VAR) else {
         return;
     };
-    let round: usize = std::env::var(CHILD_ROUND_VAR).expect("round").parse().expect("round");
+    let round: usize = std::env::var(CHILD_ROUND_VAR)
+        .expect("round")
+        .parse()
+        .expect("round");
     let engine = Arc::new(open_or_create(Path::new(&dir)));
     let handles: Vec<_> = (0..WRITER_THREADS)
         .map(|thread| {
@@ -72,7 +78,11 @@ fn crash_child() {
                         auto_generated_id: false,
                     });
                     let results = engine.write_batch(&[request]).expect("write");
-                    results.into_iter().next().expect("one result").expect("indexed");
+                    results
+                        .into_iter()
+                        .next()
+                        .expect("one result")
+                        .expect("indexed");
                     println!("acked {id}");
                     if n % 97 == 0 {
                         engine.refresh(false).expect("refresh");
@@ -111,7 +121,11 @@ fn run_child_and_kill(dir: &Path, round: usize) -> BTreeSet<String> {
     }
     child.kill().expect("SIGKILL the child");
     child.wait().expect("reap the child");
-    assert!(acked.len() >= kill_after, "child acknowledged only {} writes", acked.len());
+    assert!(
+        acked.len() >= kill_after,
+        "child acknowledged only {} writes",
+        acked.len()
+    );
     acked
 }
 
@@ -124,19 +138,39 @@ fn every_acknowledged_write_survives_kill_9() {
         all_acked.extend(run_child_and_kill(&shard, round));
         let engine = ShardEngine::open(&shard, config(), mapping()).expect("reopen after kill -9");
         for id in &all_acked {
-            let found = engine.get(id).expect("get").unwrap_or_else(|| panic!("acknowledged {id} lost"));
-            let parts: Vec<&str> = id.split(['r', '-', 't']).filter(|p| !p.is_empty()).collect();
-            let (round, thread, n) = (parts[0].parse().expect("round"), parts[1].parse().expect("thread"), parts[2].parse().expect("n"));
+            let found = engine
+                .get(id)
+                .expect("get")
+                .unwrap_or_else(|| panic!("acknowledged {id} lost"));
+            let parts: Vec<&str> = id
+                .split(['r', '-', 't'])
+                .filter(|p| !p.is_empty())
+                .collect();
+            let (round, thread, n) = (
+                parts[0].parse().expect("round"),
+                parts[1].parse().expect("thread"),
+                parts[2].parse().expect("n"),
+            );
             assert_eq!(found.source, document(round, thread, n).1, "{id} intact");
         }
         let stats = engine.seq_no_stats();
-        assert_eq!(stats.local_checkpoint, stats.max_seq_no, "no hole after recovery");
+        assert_eq!(
+            stats.local_checkpoint, stats.max_seq_no,
+            "no hole after recovery"
+        );
         engine.refresh(false).expect("refresh");
         let docs = engine.searcher().num_docs() as usize;
-        assert!(docs >= all_acked.len(), "{docs} documents, {} acknowledged", all_acked.len());
+        assert!(
+            docs >= all_acked.len(),
+            "{docs} documents, {} acknowledged",
+            all_acked.len()
+        );
         // Unacknowledged writes may or may not be there, but only writes that were attempted:
         // at most one in flight per writer thread per round.
-        assert!(docs <= all_acked.len() + WRITER_THREADS * (round + 1), "{docs} documents");
+        assert!(
+            docs <= all_acked.len() + WRITER_THREADS * (round + 1),
+            "{docs} documents"
+        );
         engine.close().expect("close");
     }
 }

@@ -34,15 +34,24 @@ fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
 fn every_module_starts_with_a_doc_comment() {
     let root = workspace_root();
     let mut files = Vec::new();
-    for crate_dir in ["wire", "storage", "node", "tools", "tests", "benches", "fuzz"] {
+    for crate_dir in [
+        "wire", "storage", "node", "tools", "tests", "benches", "fuzz",
+    ] {
         rust_files(&root.join(crate_dir), &mut files);
     }
-    assert!(!files.is_empty(), "no Rust files found under {}", root.display());
+    assert!(
+        !files.is_empty(),
+        "no Rust files found under {}",
+        root.display()
+    );
     let missing: Vec<String> = files
         .iter()
         .filter(|path| {
             let text = fs::read_to_string(path).unwrap_or_default();
-            let first = text.lines().find(|line| !line.trim().is_empty()).unwrap_or("");
+            let first = text
+                .lines()
+                .find(|line| !line.trim().is_empty())
+                .unwrap_or("");
             // Fuzz targets open with crate attributes cargo-fuzz requires before any item.
             let first = if first.starts_with("#![") {
                 text.lines()
@@ -53,9 +62,17 @@ fn every_module_starts_with_a_doc_comment() {
             };
             !first.starts_with("//!")
         })
-        .map(|path| path.strip_prefix(&root).unwrap_or(path).display().to_string())
+        .map(|path| {
+            path.strip_prefix(&root)
+                .unwrap_or(path)
+                .display()
+                .to_string()
+        })
         .collect();
-    assert!(missing.is_empty(), "files without a leading //! doc: {missing:#?}");
+    assert!(
+        missing.is_empty(),
+        "files without a leading //! doc: {missing:#?}"
+    );
 }
 
 fn dependencies_of(crate_dir: &str) -> String {
@@ -72,14 +89,28 @@ fn dependencies_of(crate_dir: &str) -> String {
 fn wire_stays_free_of_io_runtimes_and_of_storage() {
     let dependencies = dependencies_of("wire");
     for forbidden in ["tokio", "quinn", "rustls", "tandem-storage", "tandem-node"] {
-        assert!(!dependencies.contains(forbidden), "wire depends on {forbidden}");
+        assert!(
+            !dependencies.contains(forbidden),
+            "wire depends on {forbidden}"
+        );
     }
 }
 
 #[test]
 fn storage_knows_nothing_of_networks_or_the_protocol() {
     let dependencies = dependencies_of("storage");
-    for forbidden in ["tokio", "quinn", "rustls", "hyper", "axum", "tandem-wire", "tandem-node"] {
-        assert!(!dependencies.contains(forbidden), "storage depends on {forbidden}");
+    for forbidden in [
+        "tokio",
+        "quinn",
+        "rustls",
+        "hyper",
+        "axum",
+        "tandem-wire",
+        "tandem-node",
+    ] {
+        assert!(
+            !dependencies.contains(forbidden),
+            "storage depends on {forbidden}"
+        );
     }
 }

@@ -220,6 +220,13 @@ mod tests {
     }
 
     #[test]
+    fn every_request_is_a_control_message() {
+        for kind in MessageKind::ALL.into_iter().filter(|k| k.is_request()) {
+            assert_eq!(kind.body_bytes_max(), CONTROL_BODY_BYTES_MAX, "{kind}");
+        }
+    }
+
+    #[test]
     fn body_limits_never_exceed_the_frame_limit() {
         for kind in MessageKind::ALL {
             assert!(kind.body_bytes_max() <= FRAME_BODY_BYTES_MAX, "{kind}");

@@ -30,13 +30,17 @@
 //! - A frame has an 18-byte header (magic `TD`, frame format version, flags, kind, body
 //!   length, body crc32, header crc32). The header crc means a corrupted length is caught from
 //!   the header alone; the per-kind body limit ([`MessageKind::body_bytes_max`]) is enforced
-//!   before a single body byte is buffered. See [`frame`](crate::FrameDecoder).
+//!   before a single body byte is buffered, and the decoder holds only bytes that arrived (a
+//!   header claiming 64 MiB reserves nothing). [`FrameDecoder::for_requests`] (server side)
+//!   also refuses answer kinds and anything above [`limits::CONTROL_BODY_BYTES_MAX`], since
+//!   every request is a small control message; [`FrameDecoder::for_responses`] refuses
+//!   request kinds.
 //! - The frame format version (framing) and the protocol version (messages, negotiated in the
 //!   handshake) are separate, so messages can evolve without touching framing.
 //! - Decoders answer "need more bytes" as `Ok(None)` ([`FrameDecoder::decode`]) and everything
 //!   else wrong as a [`WireError`]; a [`WireError`] always means "close the stream". Decoders
 //!   never panic on input and never allocate more than a checked limit.
-//! - Every string, blob and list has a named limit (see the constants re-exported below),
+//! - Every string, blob and list has a named limit (see [`limits`]),
 //!   checked against the bytes actually present before allocating; relations between limits
 //!   are compile-time asserts. Encoders check the same limits and rules as decoders.
 //! - Operations travel as opaque batches of the translog's own record bytes (storage owns that
@@ -47,6 +51,13 @@
 //!   its size and never parses it.
 //! - Integers are big-endian; seq-nos are `i64` with [`SEQ_NO_NONE`] (-1) as OpenSearch's
 //!   "no operation"; strings carry a u16 length prefix, blobs and lists a u32.
+//! - A changes answer must cover a contiguous seq-no range that starts where the request did,
+//!   stays within it, within the leader's global checkpoint and above its retained history;
+//!   the leader sends at least one operation when it has one, even past the soft byte budget,
+//!   so a huge document cannot stall a shard ([`limits::CHANGES_OPS_BYTES_MAX`] is the hard
+//!   cap, which storage must respect per record).
+//! - File names in snapshot messages are checked to be one safe path component, since they
+//!   become paths on the follower.
 //! - Shard-level requests name the index by uuid, so a leader index deleted and recreated
 //!   under the same name answers `IndexNotFound` instead of serving unrelated history.
 //! - Unknown kinds, flags, enum tags, trailing bytes: protocol errors, not ignored, because

@@ -8,7 +8,7 @@
 /// Largest frame body this crate will ever decode or encode, whatever a caller configures.
 ///
 /// It leaves room for one changes response at its hard cap plus its metadata blobs.
-pub const FRAME_BODY_BYTES_MAX: u32 = 64 * 1024 * 1024;
+pub const FRAME_BODY_BYTES_MAX: u32 = 160 * 1024 * 1024;
 
 /// Body limit of control messages (handshake, requests, errors, acks): they carry a handful of
 /// bounded strings, so a header claiming more is rejected before any body byte is buffered.
@@ -53,8 +53,11 @@ pub const SNAPSHOT_FILES_MAX: u32 = 65_536;
 
 /// Hard cap on the operation bytes of one changes response. The leader may exceed the
 /// follower's soft `bytes_max` by one operation (so one huge operation still makes progress),
-/// but never this cap; storage must refuse records larger than it.
-pub const CHANGES_OPS_BYTES_MAX: u32 = 48 * 1024 * 1024;
+/// but never this cap. It admits the largest record storage accepts (a 128 MiB body plus its
+/// frame header; `tests/tests/limits.rs` checks the relation, as wire cannot name storage), so
+/// no single operation can stall replication. Decoders never reserve memory from a length, so
+/// a large cap costs only the bytes a peer actually sends.
+pub const CHANGES_OPS_BYTES_MAX: u32 = 136 * 1024 * 1024;
 /// Default soft byte budget of one changes response: Elasticsearch's `max_read_request_size`
 /// (performance anchors G14), which bounds follower memory per read.
 pub const CHANGES_BYTES_DEFAULT: u32 = 32 * 1024 * 1024;

@@ -29,7 +29,9 @@ pub(crate) fn find_committed(
                 let fast = segment.fast_fields();
                 let seq_no = fast.i64(crate::mapping::schema::SEQ_NO_FIELD)?.first(doc);
                 let version = fast.i64(crate::mapping::schema::VERSION_FIELD)?.first(doc);
-                let term = fast.u64(crate::mapping::schema::PRIMARY_TERM_FIELD)?.first(doc);
+                let term = fast
+                    .u64(crate::mapping::schema::PRIMARY_TERM_FIELD)?
+                    .first(doc);
                 let (Some(seq_no), Some(version), Some(primary_term)) = (seq_no, version, term)
                 else {
                     return Err(EngineError::IllegalState(format!(

@@ -42,9 +42,9 @@ pub use config::{
     TRANSLOG_GENERATION_BYTES_DEFAULT,
 };
 pub use error::EngineError;
+pub(crate) use open::{hex as hex_id, recommit, translog_config as translog_config_for};
 pub use payload::{random_id, CommitPayload};
 pub use refresh::RefreshOutcome;
-pub(crate) use open::{hex as hex_id, recommit, translog_config as translog_config_for};
 pub use version_map::{DocState, VERSION_MAP_ENTRIES_SOFT_MAX};
 pub use write::{
     DeleteRequest, IndexRequest, ReplicaApplyOutcome, VersionCheck, WriteOutcome, WriteRequest,
@@ -304,10 +304,7 @@ impl ShardEngine {
         retaining_seq_no: i64,
         now_millis: u64,
     ) -> Result<RetentionLease, EngineError> {
-        Ok(self
-            .leases
-            .lock()
-            .renew(id, retaining_seq_no, now_millis)?)
+        Ok(self.leases.lock().renew(id, retaining_seq_no, now_millis)?)
     }
 
     /// Removes a retention lease. Durable when it returns.

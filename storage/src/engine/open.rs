@@ -114,7 +114,8 @@ impl ShardEngine {
                 ),
             });
         }
-        let writer = index.writer_with_num_threads(config.indexing_threads, config.indexing_memory_bytes)?;
+        let writer =
+            index.writer_with_num_threads(config.indexing_threads, config.indexing_memory_bytes)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -189,7 +190,7 @@ impl ShardEngine {
 
 pub(crate) fn translog_config(config: &EngineConfig) -> TranslogConfig {
     TranslogConfig {
-        durability: config.durability.clone(),
+        durability: config.durability,
         generation_bytes_max: config.translog_generation_bytes_max,
     }
 }
@@ -208,7 +209,9 @@ pub(crate) fn write_empty_commit(
     let index = Index::create(directory, schema.schema, Default::default())?;
     let mut writer = index.writer_with_num_threads::<tantivy::TantivyDocument>(
         1,
-        config.indexing_memory_bytes.min(super::config::INDEXING_MEMORY_BYTES_PER_THREAD_MIN * 2),
+        config
+            .indexing_memory_bytes
+            .min(super::config::INDEXING_MEMORY_BYTES_PER_THREAD_MIN * 2),
     )?;
     let mut prepared = writer.prepare_commit()?;
     prepared.set_payload(&payload.encode());
@@ -250,7 +253,9 @@ pub(crate) fn recommit(
         .ok_or_else(|| corrupt("the received index is not a tandem shard".into()))?;
     let mut writer = index.writer_with_num_threads::<tantivy::TantivyDocument>(
         1,
-        config.indexing_memory_bytes.min(super::config::INDEXING_MEMORY_BYTES_PER_THREAD_MIN * 2),
+        config
+            .indexing_memory_bytes
+            .min(super::config::INDEXING_MEMORY_BYTES_PER_THREAD_MIN * 2),
     )?;
     let mut prepared = writer.prepare_commit()?;
     prepared.set_payload(&payload.encode());

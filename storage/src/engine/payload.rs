@@ -54,7 +54,9 @@ impl CommitPayload {
             ));
         }
         if version != PAYLOAD_FORMAT_VERSION.to_string() {
-            return Err(format!("commit payload format version [{version}] is not supported"));
+            return Err(format!(
+                "commit payload format version [{version}] is not supported"
+            ));
         }
         serde_json::from_str(json).map_err(|error| format!("commit payload is unreadable: {error}"))
     }
@@ -111,7 +113,10 @@ mod tests {
             let Ok(damaged) = String::from_utf8(bytes) else {
                 continue;
             };
-            assert!(CommitPayload::decode(&damaged).is_err(), "flip at {index} undetected");
+            assert!(
+                CommitPayload::decode(&damaged).is_err(),
+                "flip at {index} undetected"
+            );
         }
     }
 

@@ -27,8 +27,11 @@ fn dynamic_mapping() -> Arc<Mapping> {
 
 fn keyword_mapping() -> Arc<Mapping> {
     Arc::new(
-        Mapping::from_json(&json!({"properties": {"n": {"type": "long"}, "k": {"type": "keyword"}}}), 1)
-            .expect("mapping"),
+        Mapping::from_json(
+            &json!({"properties": {"n": {"type": "long"}, "k": {"type": "keyword"}}}),
+            1,
+        )
+        .expect("mapping"),
     )
 }
 
@@ -67,14 +70,27 @@ fn source_of(engine: &ShardEngine, id: &str) -> Option<serde_json::Value> {
 #[test]
 fn primary_assigns_seq_nos_and_versions_like_opensearch() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let engine =
-        ShardEngine::create(&dir.path().join("s"), small_config(ShardRole::Primary), keyword_mapping())
-            .expect("create");
+    let engine = ShardEngine::create(
+        &dir.path().join("s"),
+        small_config(ShardRole::Primary),
+        keyword_mapping(),
+    )
+    .expect("create");
     let first = write_one(&engine, index("1", json!({"n": 1}))).expect("index");
-    assert_eq!((first.seq_no, first.version, first.outcome), (0, 1, WriteOutcome::Created));
+    assert_eq!(
+        (first.seq_no, first.version, first.outcome),
+        (0, 1, WriteOutcome::Created)
+    );
     let second = write_one(&engine, index("1", json!({"n": 2}))).expect("index");
-    assert_eq!((second.seq_no, second.version, second.outcome), (1, 2, WriteOutcome::Updated));
-    assert_eq!(source_of(&engine, "1"), Some(json!({"n": 2})), "real-time get before refresh");
+    assert_eq!(
+        (second.seq_no, second.version, second.outcome),
+        (1, 2, WriteOutcome::Updated)
+    );
+    assert_eq!(
+        source_of(&engine, "1"),
+        Some(json!({"n": 2})),
+        "real-time get before refresh"
+    );
 
     let conflict = write_one(
         &engine,
@@ -96,14 +112,22 @@ fn primary_assigns_seq_nos_and_versions_like_opensearch() {
         WriteRequest::Delete(DeleteRequest {
             id: "1".into(),
             routing: None,
-            version_check: VersionCheck::IfSeqNo { seq_no: 0, primary_term: 1 },
+            version_check: VersionCheck::IfSeqNo {
+                seq_no: 0,
+                primary_term: 1,
+            },
         }),
     )
     .expect_err("stale if_seq_no");
-    assert!(stale.to_string().contains("required seqNo [0], primary term [1]. current document has seqNo [1]"));
+    assert!(stale
+        .to_string()
+        .contains("required seqNo [0], primary term [1]. current document has seqNo [1]"));
 
     let deleted = write_one(&engine, delete("1")).expect("delete");
-    assert_eq!((deleted.seq_no, deleted.version, deleted.outcome), (2, 3, WriteOutcome::Deleted));
+    assert_eq!(
+        (deleted.seq_no, deleted.version, deleted.outcome),
+        (2, 3, WriteOutcome::Deleted)
+    );
     let missing = write_one(&engine, delete("1")).expect("delete again");
     assert_eq!(missing.outcome, WriteOutcome::NotFound);
     assert_eq!(source_of(&engine, "1"), None);
@@ -112,17 +136,31 @@ fn primary_assigns_seq_nos_and_versions_like_opensearch() {
 
     engine.refresh(false).expect("refresh");
     assert_eq!(engine.searcher().num_docs(), 1);
-    assert_eq!(source_of(&engine, "1"), Some(json!({"n": 5})), "get after refresh");
+    assert_eq!(
+        source_of(&engine, "1"),
+        Some(json!({"n": 5})),
+        "get after refresh"
+    );
     let stats = engine.seq_no_stats();
-    assert_eq!((stats.max_seq_no, stats.local_checkpoint, stats.global_checkpoint), (4, 4, 4));
+    assert_eq!(
+        (
+            stats.max_seq_no,
+            stats.local_checkpoint,
+            stats.global_checkpoint
+        ),
+        (4, 4, 4)
+    );
 }
 
 #[test]
 fn external_versions_must_grow() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let engine =
-        ShardEngine::create(&dir.path().join("s"), small_config(ShardRole::Primary), keyword_mapping())
-            .expect("create");
+    let engine = ShardEngine::create(
+        &dir.path().join("s"),
+        small_config(ShardRole::Primary),
+        keyword_mapping(),
+    )
+    .expect("create");
     let external = |version| {
         WriteRequest::Index(IndexRequest {
             version_check: VersionCheck::External { version },
@@ -144,17 +182,26 @@ fn external_versions_must_grow() {
 #[test]
 fn new_fields_stop_the_batch_for_a_mapping_update() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let engine =
-        ShardEngine::create(&dir.path().join("s"), small_config(ShardRole::Primary), dynamic_mapping())
-            .expect("create");
+    let engine = ShardEngine::create(
+        &dir.path().join("s"),
+        small_config(ShardRole::Primary),
+        dynamic_mapping(),
+    )
+    .expect("create");
     let requests = [index("1", json!({"a": 1})), index("2", json!({"a": 2}))];
     let results = engine.write_batch(&requests).expect("batch");
-    assert_eq!(results.len(), 1, "processing stops at the document needing a mapping");
+    assert_eq!(
+        results.len(),
+        1,
+        "processing stops at the document needing a mapping"
+    );
     let Err(EngineError::MappingUpdateRequired { proposed }) = &results[0] else {
         panic!("expected a mapping update, got {results:?}");
     };
     assert_eq!(engine.seq_no_stats().max_seq_no, -1, "nothing was written");
-    engine.set_mapping(Arc::new((**proposed).clone())).expect("install");
+    engine
+        .set_mapping(Arc::new((**proposed).clone()))
+        .expect("install");
     let results = engine.write_batch(&requests).expect("batch");
     assert!(results.iter().all(Result::is_ok));
     engine.refresh(false).expect("refresh");
@@ -166,10 +213,15 @@ fn recovery_replays_the_translog_after_a_crash() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("s");
     {
-        let engine = ShardEngine::create(&path, small_config(ShardRole::Primary), keyword_mapping())
-            .expect("create");
+        let engine =
+            ShardEngine::create(&path, small_config(ShardRole::Primary), keyword_mapping())
+                .expect("create");
         for round in 0..30 {
-            write_one(&engine, index(&format!("d{}", round % 10), json!({"n": round}))).expect("index");
+            write_one(
+                &engine,
+                index(&format!("d{}", round % 10), json!({"n": round})),
+            )
+            .expect("index");
             if round == 12 {
                 engine.refresh(false).expect("refresh");
             }
@@ -177,8 +229,8 @@ fn recovery_replays_the_translog_after_a_crash() {
         write_one(&engine, delete("d3")).expect("delete");
         // Dropped without close: only what request durability synced survives.
     }
-    let engine =
-        ShardEngine::open(&path, small_config(ShardRole::Primary), keyword_mapping()).expect("reopen");
+    let engine = ShardEngine::open(&path, small_config(ShardRole::Primary), keyword_mapping())
+        .expect("reopen");
     assert_eq!(engine.searcher().num_docs(), 9);
     assert_eq!(source_of(&engine, "d9"), Some(json!({"n": 29})));
     assert_eq!(source_of(&engine, "d3"), None);
@@ -198,7 +250,11 @@ fn replica_op(seq_no: i64, id: u8, delete: bool) -> Operation {
     Operation {
         seq_no,
         primary_term: 1,
-        op_type: if delete { OpType::Delete } else { OpType::Index },
+        op_type: if delete {
+            OpType::Delete
+        } else {
+            OpType::Index
+        },
         id: format!("id{id}"),
         routing: None,
         version: seq_no + 1,
@@ -298,30 +354,48 @@ proptest! {
 #[test]
 fn replica_refuses_ops_needing_a_newer_mapping_and_applies_after_install() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let engine =
-        ShardEngine::create(&dir.path().join("r"), small_config(ShardRole::Replica), keyword_mapping())
-            .expect("create");
+    let engine = ShardEngine::create(
+        &dir.path().join("r"),
+        small_config(ShardRole::Replica),
+        keyword_mapping(),
+    )
+    .expect("create");
     let mut operation = replica_op(0, 1, false);
     operation.mapping_version = 2;
     let error = engine
         .apply_replica_batch(&encode_op(&operation))
         .expect_err("needs mapping");
-    assert!(matches!(error, EngineError::NeedsMappingVersion { required: 2, current: 1 }));
+    assert!(matches!(
+        error,
+        EngineError::NeedsMappingVersion {
+            required: 2,
+            current: 1
+        }
+    ));
     let mut newer = (*keyword_mapping()).clone();
     newer.version = 2;
     engine.set_mapping(Arc::new(newer)).expect("install");
-    let outcome = engine.apply_replica_batch(&encode_op(&operation)).expect("apply");
+    let outcome = engine
+        .apply_replica_batch(&encode_op(&operation))
+        .expect("apply");
     assert_eq!(outcome.applied, 1);
 }
 
 #[test]
 fn replica_leaves_gaps_open_and_a_promoted_primary_fills_them() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let engine =
-        ShardEngine::create(&dir.path().join("r"), small_config(ShardRole::Replica), keyword_mapping())
-            .expect("create");
-    engine.apply_replica_batch(&encode_op(&replica_op(0, 1, false))).expect("apply");
-    engine.apply_replica_batch(&encode_op(&replica_op(2, 2, false))).expect("apply");
+    let engine = ShardEngine::create(
+        &dir.path().join("r"),
+        small_config(ShardRole::Replica),
+        keyword_mapping(),
+    )
+    .expect("create");
+    engine
+        .apply_replica_batch(&encode_op(&replica_op(0, 1, false)))
+        .expect("apply");
+    engine
+        .apply_replica_batch(&encode_op(&replica_op(2, 2, false)))
+        .expect("apply");
     assert_eq!(engine.seq_no_stats().local_checkpoint, 0);
     engine.promote_to_primary(1).expect("promote");
     assert_eq!(engine.seq_no_stats().local_checkpoint, 2);
@@ -332,24 +406,40 @@ fn replica_leaves_gaps_open_and_a_promoted_primary_fills_them() {
 #[test]
 fn changes_come_in_seq_no_order_up_to_the_global_checkpoint() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let engine =
-        ShardEngine::create(&dir.path().join("r"), small_config(ShardRole::Replica), keyword_mapping())
-            .expect("create");
+    let engine = ShardEngine::create(
+        &dir.path().join("r"),
+        small_config(ShardRole::Replica),
+        keyword_mapping(),
+    )
+    .expect("create");
     for seq_no in [3, 1, 0, 2, 5] {
-        engine.apply_replica_batch(&encode_op(&replica_op(seq_no, seq_no as u8, false))).expect("apply");
+        engine
+            .apply_replica_batch(&encode_op(&replica_op(seq_no, seq_no as u8, false)))
+            .expect("apply");
     }
     let changes = engine.read_changes(0, 100, 100, 1 << 20).expect("changes");
-    let seq_nos: Vec<i64> = changes.records.iter().map(|op| op.expect("op").seq_no).collect();
-    assert_eq!(seq_nos, vec![0, 1, 2, 3], "never beyond the global checkpoint");
+    let seq_nos: Vec<i64> = changes
+        .records
+        .iter()
+        .map(|op| op.expect("op").seq_no)
+        .collect();
+    assert_eq!(
+        seq_nos,
+        vec![0, 1, 2, 3],
+        "never beyond the global checkpoint"
+    );
     assert_eq!(changes.global_checkpoint, 3);
 }
 
 #[test]
 fn snapshots_install_as_a_replica_with_the_same_documents() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let leader =
-        ShardEngine::create(&dir.path().join("leader"), small_config(ShardRole::Primary), keyword_mapping())
-            .expect("create");
+    let leader = ShardEngine::create(
+        &dir.path().join("leader"),
+        small_config(ShardRole::Primary),
+        keyword_mapping(),
+    )
+    .expect("create");
     for n in 0..50 {
         write_one(&leader, index(&format!("d{n}"), json!({"n": n, "k": "x"}))).expect("index");
     }
@@ -362,15 +452,18 @@ fn snapshots_install_as_a_replica_with_the_same_documents() {
     leader.refresh(false).expect("refresh");
     assert_eq!(manifest.local_checkpoint, 50);
 
-    let installer = crate::snapshot::SnapshotInstaller::begin(&dir.path().join("follower"), manifest.clone())
-        .expect("begin");
+    let installer =
+        crate::snapshot::SnapshotInstaller::begin(&dir.path().join("follower"), manifest.clone())
+            .expect("begin");
     for file in &manifest.files {
         let mut offset = 0;
         while offset < file.size_bytes {
             let chunk = leader
                 .read_snapshot_chunk(manifest.pin_id, &file.name, offset, 1000)
                 .expect("chunk");
-            installer.write_chunk(&file.name, offset, &chunk).expect("write");
+            installer
+                .write_chunk(&file.name, offset, &chunk)
+                .expect("write");
             offset += chunk.len() as u64;
         }
     }
@@ -380,11 +473,18 @@ fn snapshots_install_as_a_replica_with_the_same_documents() {
         .expect("install");
     assert_eq!(follower.searcher().num_docs(), 49);
     assert_eq!(follower.seq_no_stats().local_checkpoint, 50);
-    assert_eq!(follower.get("d3").expect("get").map(|d| d.state.seq_no), Some(3));
+    assert_eq!(
+        follower.get("d3").expect("get").map(|d| d.state.seq_no),
+        Some(3)
+    );
 
     // Then it catches up from the leader's history.
-    let changes = leader.read_changes(51, 1000, 1000, 1 << 20).expect("changes");
-    follower.apply_replica_batch(changes.records.bytes()).expect("apply");
+    let changes = leader
+        .read_changes(51, 1000, 1000, 1 << 20)
+        .expect("changes");
+    follower
+        .apply_replica_batch(changes.records.bytes())
+        .expect("apply");
     follower.refresh(false).expect("refresh");
     assert_eq!(follower.searcher().num_docs(), 59);
 }
@@ -392,13 +492,17 @@ fn snapshots_install_as_a_replica_with_the_same_documents() {
 #[test]
 fn a_corrupted_snapshot_file_is_refused_on_install() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let leader =
-        ShardEngine::create(&dir.path().join("leader"), small_config(ShardRole::Primary), keyword_mapping())
-            .expect("create");
+    let leader = ShardEngine::create(
+        &dir.path().join("leader"),
+        small_config(ShardRole::Primary),
+        keyword_mapping(),
+    )
+    .expect("create");
     write_one(&leader, index("a", json!({"n": 1}))).expect("index");
     let manifest = leader.pin_snapshot().expect("pin");
-    let installer = crate::snapshot::SnapshotInstaller::begin(&dir.path().join("follower"), manifest.clone())
-        .expect("begin");
+    let installer =
+        crate::snapshot::SnapshotInstaller::begin(&dir.path().join("follower"), manifest.clone())
+            .expect("begin");
     for file in &manifest.files {
         let mut chunk = leader
             .read_snapshot_chunk(manifest.pin_id, &file.name, 0, usize::MAX)
@@ -418,18 +522,127 @@ fn a_corrupted_snapshot_file_is_refused_on_install() {
 #[test]
 fn leases_hold_history_back_from_trimming() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let engine =
-        ShardEngine::create(&dir.path().join("s"), small_config(ShardRole::Primary), keyword_mapping())
-            .expect("create");
-    engine.add_retention_lease("follower", 0, "ccr", 1).expect("lease");
+    let engine = ShardEngine::create(
+        &dir.path().join("s"),
+        small_config(ShardRole::Primary),
+        keyword_mapping(),
+    )
+    .expect("create");
+    engine
+        .add_retention_lease("follower", 0, "ccr", 1)
+        .expect("lease");
     for n in 0..20 {
         write_one(&engine, index(&format!("d{n}"), json!({"n": n}))).expect("index");
     }
     engine.flush().expect("flush");
-    let changes = engine.read_changes(0, 100, 100, 1 << 20).expect("history kept for the lease");
+    let changes = engine
+        .read_changes(0, 100, 100, 1 << 20)
+        .expect("history kept for the lease");
     assert_eq!(changes.records.iter().count(), 20);
     engine.remove_retention_lease("follower").expect("remove");
     engine.flush().expect("flush");
-    let error = engine.read_changes(0, 100, 100, 1 << 20).expect_err("history released");
-    assert!(matches!(error, EngineError::Translog(crate::translog::TranslogError::HistoryGone { .. })), "{error}");
+    let error = engine
+        .read_changes(0, 100, 100, 1 << 20)
+        .expect_err("history released");
+    assert!(
+        matches!(
+            error,
+            EngineError::Translog(crate::translog::TranslogError::HistoryGone { .. })
+        ),
+        "{error}"
+    );
+}
+
+fn shard_with_history(path: &std::path::Path) {
+    let engine = ShardEngine::create(path, small_config(ShardRole::Primary), keyword_mapping())
+        .expect("create");
+    for n in 0..20 {
+        write_one(&engine, index(&format!("d{n}"), json!({"n": n}))).expect("index");
+    }
+    // Not closed: the operations live only in the translog above the first commit.
+}
+
+fn translog_generation_files(path: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(path.join(TRANSLOG_DIR_NAME))
+        .expect("translog dir")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|file| {
+            file.extension()
+                .is_some_and(|extension| extension == "tlog")
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn a_flipped_byte_inside_the_translog_refuses_to_open_the_shard() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("s");
+    shard_with_history(&path);
+    let largest = translog_generation_files(&path)
+        .into_iter()
+        .max_by_key(|file| std::fs::metadata(file).expect("metadata").len())
+        .expect("a generation with records");
+    let mut bytes = std::fs::read(&largest).expect("read");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x10;
+    std::fs::write(&largest, bytes).expect("write");
+    let error = ShardEngine::open(&path, small_config(ShardRole::Primary), keyword_mapping())
+        .expect_err("corruption must refuse the open");
+    let message = error.to_string();
+    assert!(
+        message.contains(
+            &largest
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .to_string()
+        ),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_translog_from_another_shard_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let first = dir.path().join("first");
+    let second = dir.path().join("second");
+    shard_with_history(&first);
+    shard_with_history(&second);
+    std::fs::remove_dir_all(second.join(TRANSLOG_DIR_NAME)).expect("remove");
+    copy_dir(
+        &first.join(TRANSLOG_DIR_NAME),
+        &second.join(TRANSLOG_DIR_NAME),
+    );
+    let error = ShardEngine::open(&second, small_config(ShardRole::Primary), keyword_mapping())
+        .expect_err("foreign translog");
+    assert!(matches!(error, EngineError::Corrupt { .. }), "{error}");
+    assert!(
+        error.to_string().contains("does not belong to the commit"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_damaged_commit_payload_refuses_to_open_the_shard() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("s");
+    shard_with_history(&path);
+    let meta_path = path.join(INDEX_DIR_NAME).join("meta.json");
+    let meta = std::fs::read_to_string(&meta_path).expect("meta");
+    let damaged = meta.replace("\\\"local_checkpoint\\\":", "\\\"local_checkpoint\\\":1");
+    assert_ne!(meta, damaged, "the payload is where we expect it");
+    std::fs::write(&meta_path, damaged).expect("write");
+    let error = ShardEngine::open(&path, small_config(ShardRole::Primary), keyword_mapping())
+        .expect_err("damaged payload");
+    assert!(error.to_string().contains("checksum mismatch"), "{error}");
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
+    }
 }

@@ -181,9 +181,8 @@ impl ShardEngine {
                     other => other,
                 };
                 let stop = matches!(prepared, Err(EngineError::MappingUpdateRequired { .. }));
-                let result = prepared.and_then(|prepared| {
-                    self.apply_primary(&mut state, request, prepared)
-                });
+                let result =
+                    prepared.and_then(|prepared| self.apply_primary(&mut state, request, prepared));
                 if let Ok(result) = &result {
                     last_location = Some(result.location);
                 }
@@ -502,9 +501,12 @@ impl ShardEngine {
                 if let Err(error) = state.writer.add_document(document) {
                     return Err(self.fail(error));
                 }
-                state
-                    .versions
-                    .put(&operation.id, doc_state, location, operation.routing.clone());
+                state.versions.put(
+                    &operation.id,
+                    doc_state,
+                    location,
+                    operation.routing.clone(),
+                );
             } else {
                 state.versions.put(&operation.id, doc_state, None, None);
             }
@@ -579,7 +581,12 @@ fn parse_for_replica(
     if operation.op_type != OpType::Index || operation.mapping_version > mapping.version {
         return Ok(None);
     }
-    match parse_document(mapping, &operation.source, &operation.id, DynamicMode::Never)? {
+    match parse_document(
+        mapping,
+        &operation.source,
+        &operation.id,
+        DynamicMode::Never,
+    )? {
         DocumentParse::Parsed(parsed) => Ok(Some(parsed)),
         DocumentParse::NeedsMapping(_) => unreachable!("replica parsing never proposes mappings"),
     }

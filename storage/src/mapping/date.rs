@@ -339,17 +339,41 @@ mod tests {
 
     fn check(format: &str, value: &str, expected_millis: Option<i64>) {
         let parsed = DateFormat::parse(format).expect("format parses");
-        assert_eq!(parsed.parse_str(value), expected_millis, "{format} on {value}");
+        assert_eq!(
+            parsed.parse_str(value),
+            expected_millis,
+            "{format} on {value}"
+        );
     }
 
     #[test]
     fn default_format_accepts_iso_dates_and_epoch_millis() {
         check(DEFAULT_DATE_FORMAT, "2015-01-01", Some(1_420_070_400_000));
-        check(DEFAULT_DATE_FORMAT, "2015-01-01T12:10:30Z", Some(1_420_114_230_000));
-        check(DEFAULT_DATE_FORMAT, "2015-01-01T12:10:30.5Z", Some(1_420_114_230_500));
-        check(DEFAULT_DATE_FORMAT, "2015-01-01T12:10:30+01:00", Some(1_420_110_630_000));
-        check(DEFAULT_DATE_FORMAT, "2015-01-01T12:10", Some(1_420_114_200_000));
-        check(DEFAULT_DATE_FORMAT, "1420070400001", Some(1_420_070_400_001));
+        check(
+            DEFAULT_DATE_FORMAT,
+            "2015-01-01T12:10:30Z",
+            Some(1_420_114_230_000),
+        );
+        check(
+            DEFAULT_DATE_FORMAT,
+            "2015-01-01T12:10:30.5Z",
+            Some(1_420_114_230_500),
+        );
+        check(
+            DEFAULT_DATE_FORMAT,
+            "2015-01-01T12:10:30+01:00",
+            Some(1_420_110_630_000),
+        );
+        check(
+            DEFAULT_DATE_FORMAT,
+            "2015-01-01T12:10",
+            Some(1_420_114_200_000),
+        );
+        check(
+            DEFAULT_DATE_FORMAT,
+            "1420070400001",
+            Some(1_420_070_400_001),
+        );
         check(DEFAULT_DATE_FORMAT, "2015", Some(1_420_070_400_000));
         check(DEFAULT_DATE_FORMAT, "not a date", None);
         check(DEFAULT_DATE_FORMAT, "2015-13-01", None);
@@ -357,9 +381,17 @@ mod tests {
 
     #[test]
     fn java_patterns_parse_their_own_shape_only() {
-        check("yyyy/MM/dd HH:mm:ss", "2020/02/29 23:59:58", Some(1_583_020_798_000));
+        check(
+            "yyyy/MM/dd HH:mm:ss",
+            "2020/02/29 23:59:58",
+            Some(1_583_020_798_000),
+        );
         check("yyyy/MM/dd HH:mm:ss", "2020-02-29 23:59:58", None);
-        check("yyyy-MM-dd'T'HH:mm", "2020-02-29T23:59", Some(1_583_020_740_000));
+        check(
+            "yyyy-MM-dd'T'HH:mm",
+            "2020-02-29T23:59",
+            Some(1_583_020_740_000),
+        );
         check("dd.MM.yyyy", "29.02.2020", Some(1_582_934_400_000));
     }
 

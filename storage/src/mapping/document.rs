@@ -89,7 +89,13 @@ pub fn parse_document(
             mapping,
             additions: &mut additions,
         };
-        inference.walk(root, "", Some(&mapping.properties), mapping.root_dynamic(), 0)?;
+        inference.walk(
+            root,
+            "",
+            Some(&mapping.properties),
+            mapping.root_dynamic(),
+            0,
+        )?;
         if !additions.is_empty() {
             let update = Mapping {
                 properties: additions,
@@ -128,7 +134,13 @@ impl Inference<'_> {
         for (key, value) in object {
             if let Some((head, tail)) = key.split_once('.') {
                 let nested = single_entry(tail, value);
-                self.walk(&nested_object(head, nested), parent, properties, dynamic, depth)?;
+                self.walk(
+                    &nested_object(head, nested),
+                    parent,
+                    properties,
+                    dynamic,
+                    depth,
+                )?;
                 continue;
             }
             let path = join(parent, key);
@@ -136,7 +148,13 @@ impl Inference<'_> {
                 Some(field) if field.field_type == FieldType::Object && field.enabled => {
                     let inner_dynamic = field.dynamic.unwrap_or(dynamic);
                     for inner in objects_in(value) {
-                        self.walk(inner, &path, Some(&field.properties), inner_dynamic, depth + 1)?;
+                        self.walk(
+                            inner,
+                            &path,
+                            Some(&field.properties),
+                            inner_dynamic,
+                            depth + 1,
+                        )?;
                     }
                 }
                 Some(_) => {}
@@ -165,7 +183,7 @@ impl Inference<'_> {
                 ),
             }),
             Dynamic::True => {
-                let Some(field) = self.infer(value, dynamic, depth)? else {
+                let Some(field) = self.infer(value, depth)? else {
                     return Ok(());
                 };
                 insert_at_path(self.additions, path, field);
@@ -174,18 +192,13 @@ impl Inference<'_> {
         }
     }
 
-    fn infer(
-        &self,
-        value: &Value,
-        dynamic: Dynamic,
-        depth: usize,
-    ) -> Result<Option<FieldMapping>, MappingError> {
+    fn infer(&self, value: &Value, depth: usize) -> Result<Option<FieldMapping>, MappingError> {
         check_depth(depth)?;
         let field = match value {
             Value::Null => return Ok(None),
             Value::Array(items) => {
                 return match items.iter().find(|item| !item.is_null()) {
-                    Some(first) => self.infer(first, dynamic, depth),
+                    Some(first) => self.infer(first, depth),
                     None => Ok(None),
                 }
             }
@@ -194,7 +207,9 @@ impl Inference<'_> {
                 FieldMapping::of_type(FieldType::Long)
             }
             Value::Number(_) => FieldMapping::of_type(FieldType::Float),
-            Value::String(text) if self.detects_date(text) => FieldMapping::of_type(FieldType::Date),
+            Value::String(text) if self.detects_date(text) => {
+                FieldMapping::of_type(FieldType::Date)
+            }
             Value::String(_) => {
                 let mut keyword = FieldMapping::of_type(FieldType::Keyword);
                 keyword.ignore_above = Some(DYNAMIC_KEYWORD_IGNORE_ABOVE);
@@ -208,7 +223,7 @@ impl Inference<'_> {
                     if let Some((head, tail)) = key.split_once('.') {
                         let nested = nested_object(head, single_entry(tail, inner));
                         if let Some(Value::Object(_)) = nested.get(head) {
-                            let expanded = self.infer(&Value::Object(nested), dynamic, depth + 1)?;
+                            let expanded = self.infer(&Value::Object(nested), depth + 1)?;
                             if let Some(expanded) = expanded {
                                 super::field::merge_properties(
                                     &mut field.properties,
@@ -219,7 +234,7 @@ impl Inference<'_> {
                         }
                         continue;
                     }
-                    if let Some(inner_field) = self.infer(inner, dynamic, depth + 1)? {
+                    if let Some(inner_field) = self.infer(inner, depth + 1)? {
                         field.properties.insert(key.clone(), inner_field);
                     }
                 }
@@ -238,7 +253,9 @@ impl Inference<'_> {
         bytes.len() >= 10
             && bytes[4] == b'-'
             && bytes[7] == b'-'
-            && super::DateFormat::default_format().parse_str(text).is_some()
+            && super::DateFormat::default_format()
+                .parse_str(text)
+                .is_some()
     }
 }
 
@@ -316,7 +333,12 @@ impl Conversion<'_> {
         }
     }
 
-    fn scalar(&mut self, field: &FieldMapping, path: &str, value: &Value) -> Result<(), MappingError> {
+    fn scalar(
+        &mut self,
+        field: &FieldMapping,
+        path: &str,
+        value: &Value,
+    ) -> Result<(), MappingError> {
         let converted = match convert_scalar(field, value) {
             Ok(converted) => converted,
             Err(_) if field.ignore_malformed => return Ok(()),
@@ -377,7 +399,10 @@ impl Conversion<'_> {
 
 /// Converts one scalar by the field's type. `Ok(None)` means "nothing to index" (a keyword
 /// over `ignore_above`); `Err` carries an optional detail for the error message.
-fn convert_scalar(field: &FieldMapping, value: &Value) -> Result<Option<OwnedValue>, Option<String>> {
+fn convert_scalar(
+    field: &FieldMapping,
+    value: &Value,
+) -> Result<Option<OwnedValue>, Option<String>> {
     let field_type = field.field_type;
     let converted = match field_type {
         FieldType::Text => OwnedValue::Str(scalar_text(value).ok_or(None)?),
@@ -416,7 +441,10 @@ fn convert_scalar(field: &FieldMapping, value: &Value) -> Result<Option<OwnedVal
         numeric if numeric.is_float() => {
             let number = numeric_value(value, field.coerce).ok_or(None)?;
             if !number.is_finite() {
-                return Err(Some(format!("[{}] supports only finite values", numeric.name())));
+                return Err(Some(format!(
+                    "[{}] supports only finite values",
+                    numeric.name()
+                )));
             }
             OwnedValue::F64(number)
         }
@@ -427,7 +455,11 @@ fn convert_scalar(field: &FieldMapping, value: &Value) -> Result<Option<OwnedVal
                 return Err(Some(format!(
                     "Value [{}] is out of range for {} {}",
                     plain(value),
-                    if integer == FieldType::Integer { "an" } else { "a" },
+                    if integer == FieldType::Integer {
+                        "an"
+                    } else {
+                        "a"
+                    },
                     integer.name()
                 )));
             }
@@ -514,7 +546,11 @@ fn nested_object(key: &str, value: Value) -> Map<String, Value> {
     object
 }
 
-fn insert_at_path(properties: &mut BTreeMap<String, FieldMapping>, path: &str, field: FieldMapping) {
+fn insert_at_path(
+    properties: &mut BTreeMap<String, FieldMapping>,
+    path: &str,
+    field: FieldMapping,
+) {
     match path.split_once('.') {
         None => {
             properties.insert(path.to_string(), field);

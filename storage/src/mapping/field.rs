@@ -177,7 +177,9 @@ impl FieldMapping {
 
     /// The date format in force for a `date` field.
     pub fn date_format(&self) -> DateFormat {
-        self.format.clone().unwrap_or_else(DateFormat::default_format)
+        self.format
+            .clone()
+            .unwrap_or_else(DateFormat::default_format)
     }
 
     fn to_json(&self) -> Value {
@@ -426,8 +428,7 @@ fn merge_field(
             update.field_type.name()
         )));
     }
-    if existing.format.is_some() && update.format.is_some() && existing.format != update.format
-    {
+    if existing.format.is_some() && update.format.is_some() && existing.format != update.format {
         return Err(MappingError::illegal_argument(format!(
             "Mapper for [{path}] conflicts with existing mapper:\n\tCannot update parameter [format] from [{}] to [{}]",
             existing.format.as_ref().map_or("", |f| f.as_str()),

@@ -196,7 +196,10 @@ impl Mapping {
             object.insert(key.clone(), value.clone());
         }
         if !self.properties.is_empty() {
-            object.insert("properties".into(), field::properties_to_json(&self.properties));
+            object.insert(
+                "properties".into(),
+                field::properties_to_json(&self.properties),
+            );
         }
         Value::Object(object)
     }

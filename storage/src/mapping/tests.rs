@@ -1,3 +1,6 @@
+//! Mapping tests: parsing, merging, dynamic mapping and document conversion against
+//! OpenSearch's documented behaviour and error strings.
+
 use serde_json::json;
 use tantivy::schema::OwnedValue;
 
@@ -8,7 +11,12 @@ fn mapping(json: serde_json::Value) -> Mapping {
 }
 
 fn parse(mapping: &Mapping, source: serde_json::Value) -> Result<DocumentParse, MappingError> {
-    parse_document(mapping, source.to_string().as_bytes(), "1", DynamicMode::Propose)
+    parse_document(
+        mapping,
+        source.to_string().as_bytes(),
+        "1",
+        DynamicMode::Propose,
+    )
 }
 
 fn parsed(mapping: &Mapping, source: serde_json::Value) -> ParsedDocument {
@@ -30,8 +38,14 @@ fn mapping_json_round_trips_in_opensearch_shape() {
     });
     let parsed = mapping(source.clone());
     assert_eq!(parsed.to_json(), source);
-    assert_eq!(parsed.field("user.age").map(|f| f.field_type), Some(FieldType::Integer));
-    assert_eq!(parsed.field("title.raw").map(|f| f.field_type), Some(FieldType::Keyword));
+    assert_eq!(
+        parsed.field("user.age").map(|f| f.field_type),
+        Some(FieldType::Integer)
+    );
+    assert_eq!(
+        parsed.field("title.raw").map(|f| f.field_type),
+        Some(FieldType::Keyword)
+    );
 }
 
 #[test]
@@ -47,10 +61,19 @@ fn dotted_names_in_mappings_become_objects() {
 fn unknown_types_and_parameters_are_refused_with_opensearch_reasons() {
     let error = Mapping::from_json(&json!({"properties": {"f": {"type": "banana"}}}), 1)
         .expect_err("unknown type");
-    assert_eq!(error.reason, "No handler for type [banana] declared on field [f]");
-    let error = Mapping::from_json(&json!({"properties": {"f": {"type": "long", "bogus": 1}}}), 1)
-        .expect_err("unknown parameter");
-    assert_eq!(error.reason, "unknown parameter [bogus] on mapper [f] of type [long]");
+    assert_eq!(
+        error.reason,
+        "No handler for type [banana] declared on field [f]"
+    );
+    let error = Mapping::from_json(
+        &json!({"properties": {"f": {"type": "long", "bogus": 1}}}),
+        1,
+    )
+    .expect_err("unknown parameter");
+    assert_eq!(
+        error.reason,
+        "unknown parameter [bogus] on mapper [f] of type [long]"
+    );
     assert_eq!(error.kind.opensearch_type(), "mapper_parsing_exception");
 }
 
@@ -70,7 +93,10 @@ fn merge_adds_fields_and_refuses_type_changes() {
     let error = added
         .merge(&mapping(json!({"properties": {"a": {"type": "text"}}})))
         .expect_err("type change");
-    assert_eq!(error.reason, "mapper [a] cannot be changed from type [long] to [text]");
+    assert_eq!(
+        error.reason,
+        "mapper [a] cannot be changed from type [long] to [text]"
+    );
     assert_eq!(error.kind, MappingErrorKind::IllegalArgument);
 }
 
@@ -100,14 +126,21 @@ fn dynamic_mapping_follows_opensearch_2_defaults() {
         }})
     );
     let document = parsed(&proposed, source);
-    assert!(document.text_values.contains(&("name".into(), OwnedValue::Str("tandem".into()))));
+    assert!(document
+        .text_values
+        .contains(&("name".into(), OwnedValue::Str("tandem".into()))));
     assert!(document
         .exact_values
         .contains(&("name.keyword".into(), OwnedValue::Str("tandem".into()))));
-    assert!(document.exact_values.contains(&("user.id".into(), OwnedValue::I64(7))));
+    assert!(document
+        .exact_values
+        .contains(&("user.id".into(), OwnedValue::I64(7))));
     assert!(document.exact_values.contains(&(
         "tags.keyword".into(),
-        OwnedValue::Array(vec![OwnedValue::Str("a".into()), OwnedValue::Str("b".into())])
+        OwnedValue::Array(vec![
+            OwnedValue::Str("a".into()),
+            OwnedValue::Str("b".into())
+        ])
     )));
     assert!(document.field_names.contains(&"user".to_string()));
     assert!(!document.field_names.contains(&"nothing".to_string()));
@@ -124,7 +157,10 @@ fn strict_mapping_refuses_new_fields_and_false_ignores_them() {
     );
     let ignoring = mapping(json!({"dynamic": false, "properties": {"a": {"type": "long"}}}));
     let document = parsed(&ignoring, json!({"a": 1, "b": 2}));
-    assert_eq!(document.exact_values, vec![("a".into(), OwnedValue::I64(1))]);
+    assert_eq!(
+        document.exact_values,
+        vec![("a".into(), OwnedValue::I64(1))]
+    );
 }
 
 #[test]
@@ -140,8 +176,13 @@ fn values_are_coerced_or_refused_by_type() {
         "n": {"type": "integer"}, "b": {"type": "byte"}, "d": {"type": "date"},
         "k": {"type": "keyword", "ignore_above": 3}, "o": {"type": "object"}
     }}));
-    let document = parsed(&typed, json!({"n": "42", "d": 86_400_000, "k": "long value"}));
-    assert!(document.exact_values.contains(&("n".into(), OwnedValue::I64(42))));
+    let document = parsed(
+        &typed,
+        json!({"n": "42", "d": 86_400_000, "k": "long value"}),
+    );
+    assert!(document
+        .exact_values
+        .contains(&("n".into(), OwnedValue::I64(42))));
     assert!(!document.exact_values.iter().any(|(path, _)| path == "k"));
     let error = parse(&typed, json!({"n": "abc"})).expect_err("not a number");
     assert_eq!(
@@ -149,9 +190,19 @@ fn values_are_coerced_or_refused_by_type() {
         "failed to parse field [n] of type [integer] in document with id '1'. Preview of field's value: 'abc'"
     );
     let error = parse(&typed, json!({"b": 300})).expect_err("out of range");
-    assert!(error.reason.contains("Value [300] is out of range for a byte"), "{}", error.reason);
+    assert!(
+        error
+            .reason
+            .contains("Value [300] is out of range for a byte"),
+        "{}",
+        error.reason
+    );
     let error = parse(&typed, json!({"o": 1})).expect_err("scalar into object");
-    assert!(error.reason.starts_with("object mapping for [o]"), "{}", error.reason);
+    assert!(
+        error.reason.starts_with("object mapping for [o]"),
+        "{}",
+        error.reason
+    );
     let error = parse(&typed, json!({"_id": 1})).expect_err("metadata field");
     assert!(error.reason.starts_with("Field [_id] is a metadata field"));
 }
@@ -160,7 +211,10 @@ fn values_are_coerced_or_refused_by_type() {
 fn dotted_document_keys_are_object_paths() {
     let typed = mapping(json!({"properties": {"a": {"properties": {"b": {"type": "long"}}}}}));
     let document = parsed(&typed, json!({"a.b": 5}));
-    assert_eq!(document.exact_values, vec![("a.b".into(), OwnedValue::I64(5))]);
+    assert_eq!(
+        document.exact_values,
+        vec![("a.b".into(), OwnedValue::I64(5))]
+    );
 }
 
 #[test]

@@ -61,7 +61,10 @@ const _: () = assert!(
     SLOT_HEADER_BYTES + SLOT_ENTRY_BYTES * GENERATIONS_RETAINED_MAX + SLOT_CRC_BYTES
         <= CHECKPOINT_SLOT_BYTES
 );
-const _: () = assert!(GENERATIONS_RETAINED_MAX >= 2, "rolling needs a sealed and an active slot");
+const _: () = assert!(
+    GENERATIONS_RETAINED_MAX >= 2,
+    "rolling needs a sealed and an active slot"
+);
 
 /// What one retained generation holds, as of the checkpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,19 +97,30 @@ pub struct Checkpoint {
 impl Checkpoint {
     /// The generation being appended to.
     pub fn current(&self) -> &GenerationSummary {
-        self.generations.last().expect("a checkpoint always lists its current generation")
+        self.generations
+            .last()
+            .expect("a checkpoint always lists its current generation")
     }
 
     /// The oldest retained generation.
     pub fn min_retained_generation(&self) -> u64 {
-        self.generations.first().expect("a checkpoint always lists its current generation").generation
+        self.generations
+            .first()
+            .expect("a checkpoint always lists its current generation")
+            .generation
     }
 }
 
 /// Encodes `checkpoint` as one slot image (only the used prefix, not padded).
 pub fn encode_slot(checkpoint: &Checkpoint, counter: u64) -> Vec<u8> {
-    assert!(!checkpoint.generations.is_empty(), "checkpoint without a current generation");
-    assert!(checkpoint.generations.len() <= GENERATIONS_RETAINED_MAX, "too many generations");
+    assert!(
+        !checkpoint.generations.is_empty(),
+        "checkpoint without a current generation"
+    );
+    assert!(
+        checkpoint.generations.len() <= GENERATIONS_RETAINED_MAX,
+        "too many generations"
+    );
     let current = checkpoint.current();
     let mut out = Vec::with_capacity(
         SLOT_HEADER_BYTES + SLOT_ENTRY_BYTES * checkpoint.generations.len() + SLOT_CRC_BYTES,
@@ -152,13 +166,21 @@ pub fn decode_slot(bytes: &[u8]) -> Result<(u64, Checkpoint), String> {
     let history_min_seq_no = i64::from_le_bytes(cursor.array()?);
     let len = u32::from_le_bytes(cursor.array()?) as usize;
     if len == 0 || len > GENERATIONS_RETAINED_MAX {
-        return Err(format!("generation count {len} outside 1..={GENERATIONS_RETAINED_MAX}"));
+        return Err(format!(
+            "generation count {len} outside 1..={GENERATIONS_RETAINED_MAX}"
+        ));
     }
     let crc_offset = SLOT_HEADER_BYTES + len * SLOT_ENTRY_BYTES;
     let Some(covered) = bytes.get(..crc_offset) else {
-        return Err(format!("slot truncated at {} bytes, need {crc_offset}", bytes.len()));
+        return Err(format!(
+            "slot truncated at {} bytes, need {crc_offset}",
+            bytes.len()
+        ));
     };
-    let mut crc_cursor = Cursor { bytes, pos: crc_offset };
+    let mut crc_cursor = Cursor {
+        bytes,
+        pos: crc_offset,
+    };
     let stored_crc = u32::from_le_bytes(crc_cursor.array()?);
     let computed_crc = crc32fast::hash(covered);
     if stored_crc != computed_crc {
@@ -215,7 +237,9 @@ pub fn decode_file(bytes: &[u8]) -> Result<(u64, Checkpoint), String> {
         (Ok(a), Ok(b)) => Ok(if a.0 > b.0 { a } else { b }),
         (Ok(a), Err(_)) => Ok(a),
         (Err(_), Ok(b)) => Ok(b),
-        (Err(a), Err(b)) => Err(format!("no valid checkpoint slot: slot a: {a}; slot b: {b}")),
+        (Err(a), Err(b)) => Err(format!(
+            "no valid checkpoint slot: slot a: {a}; slot b: {b}"
+        )),
     }
 }
 
@@ -224,13 +248,19 @@ fn check_consistent(checkpoint: &Checkpoint, counter: u64) -> Result<(), String>
         return Err("counter is 0".to_owned());
     }
     if checkpoint.history_min_seq_no < 0 {
-        return Err(format!("history_min_seq_no {} is negative", checkpoint.history_min_seq_no));
+        return Err(format!(
+            "history_min_seq_no {} is negative",
+            checkpoint.history_min_seq_no
+        ));
     }
     let mut previous: Option<u64> = None;
     for summary in &checkpoint.generations {
         if let Some(previous) = previous {
             if previous.checked_add(1) != Some(summary.generation) {
-                return Err(format!("generation {} follows {previous}", summary.generation));
+                return Err(format!(
+                    "generation {} follows {previous}",
+                    summary.generation
+                ));
             }
         }
         previous = Some(summary.generation);
@@ -242,10 +272,16 @@ fn check_consistent(checkpoint: &Checkpoint, counter: u64) -> Result<(), String>
             _ => 0 <= summary.min_seq_no && summary.min_seq_no <= summary.max_seq_no,
         };
         if !seq_nos_ok {
-            return Err(format!("generation {} has inconsistent seq_no range", summary.generation));
+            return Err(format!(
+                "generation {} has inconsistent seq_no range",
+                summary.generation
+            ));
         }
         if summary.bytes < super::generation::GENERATION_HEADER_BYTES as u64 {
-            return Err(format!("generation {} shorter than its header", summary.generation));
+            return Err(format!(
+                "generation {} shorter than its header",
+                summary.generation
+            ));
         }
     }
     Ok(())
@@ -284,7 +320,12 @@ impl CheckpointFile {
         let path = dir.join(CHECKPOINT_FILE_NAME);
         let tmp_path = dir.join(format!("{CHECKPOINT_FILE_NAME}.tmp"));
         let counter = 1;
-        let tmp = OpenOptions::new().read(true).write(true).create(true).truncate(true).open(&tmp_path)?;
+        let tmp = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp_path)?;
         tmp.set_len(CHECKPOINT_FILE_BYTES as u64)?;
         tmp.write_all_at(&encode_slot(&checkpoint, counter), slot_offset(counter))?;
         tmp.sync_all()?;
@@ -292,7 +333,12 @@ impl CheckpointFile {
         fs::rename(&tmp_path, &path)?;
         File::open(dir)?.sync_all()?;
         let file = OpenOptions::new().read(true).write(true).open(&path)?;
-        Ok(CheckpointFile { path, file, counter, current: checkpoint })
+        Ok(CheckpointFile {
+            path,
+            file,
+            counter,
+            current: checkpoint,
+        })
     }
 
     /// Opens the file and reads its newest valid slot. `Ok(Err(reason))` means the file exists
@@ -301,8 +347,17 @@ impl CheckpointFile {
         let path = dir.join(CHECKPOINT_FILE_NAME);
         let file = OpenOptions::new().read(true).write(true).open(&path)?;
         let mut bytes = Vec::with_capacity(CHECKPOINT_FILE_BYTES);
-        (&file).take(CHECKPOINT_FILE_BYTES as u64).read_to_end(&mut bytes)?;
-        Ok(decode_file(&bytes).map(|(counter, current)| CheckpointFile { path, file, counter, current }))
+        (&file)
+            .take(CHECKPOINT_FILE_BYTES as u64)
+            .read_to_end(&mut bytes)?;
+        Ok(
+            decode_file(&bytes).map(|(counter, current)| CheckpointFile {
+                path,
+                file,
+                counter,
+                current,
+            }),
+        )
     }
 
     pub(super) fn path(&self) -> &Path {
@@ -320,7 +375,8 @@ impl CheckpointFile {
         debug_assert!(next.history_min_seq_no >= self.current.history_min_seq_no);
         debug_assert!(next.current().generation >= self.current.current().generation);
         let counter = self.counter + 1;
-        self.file.write_all_at(&encode_slot(&next, counter), slot_offset(counter))?;
+        self.file
+            .write_all_at(&encode_slot(&next, counter), slot_offset(counter))?;
         self.file.sync_data()?;
         self.counter = counter;
         self.current = next;
@@ -341,8 +397,20 @@ mod tests {
             uuid: [7; 16],
             history_min_seq_no: 3,
             generations: vec![
-                GenerationSummary { generation: 4, ops: 2, min_seq_no: 3, max_seq_no: 9, bytes: 900 },
-                GenerationSummary { generation: 5, ops: 0, min_seq_no: -1, max_seq_no: -1, bytes: 48 },
+                GenerationSummary {
+                    generation: 4,
+                    ops: 2,
+                    min_seq_no: 3,
+                    max_seq_no: 9,
+                    bytes: 900,
+                },
+                GenerationSummary {
+                    generation: 5,
+                    ops: 0,
+                    min_seq_no: -1,
+                    max_seq_no: -1,
+                    bytes: 48,
+                },
             ],
         }
     }
@@ -380,7 +448,9 @@ mod tests {
         file[20] ^= 1;
         assert_eq!(decode_file(&file), Ok((3, older)));
         file[CHECKPOINT_SLOT_BYTES + 20] ^= 1;
-        assert!(decode_file(&file).unwrap_err().contains("no valid checkpoint slot"));
+        assert!(decode_file(&file)
+            .unwrap_err()
+            .contains("no valid checkpoint slot"));
     }
 
     #[test]
@@ -405,6 +475,9 @@ mod tests {
         let reopened = CheckpointFile::open(dir.path()).unwrap().unwrap();
         assert_eq!(reopened.counter, 4);
         assert_eq!(reopened.current().current().bytes, 80);
-        assert_eq!(fs::metadata(reopened.path()).unwrap().len(), CHECKPOINT_FILE_BYTES as u64);
+        assert_eq!(
+            fs::metadata(reopened.path()).unwrap().len(),
+            CHECKPOINT_FILE_BYTES as u64
+        );
     }
 }

@@ -14,6 +14,7 @@
 //! directory entry.
 
 use std::fs::{File, OpenOptions};
+use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
@@ -83,7 +84,10 @@ pub(super) fn decode_header(
         reason,
     };
     let Some(header) = bytes.get(..GENERATION_HEADER_BYTES) else {
-        return Err(corrupt(0, format!("header truncated at {} bytes", bytes.len())));
+        return Err(corrupt(
+            0,
+            format!("header truncated at {} bytes", bytes.len()),
+        ));
     };
     if header[..8] != GENERATION_MAGIC {
         return Err(corrupt(0, format!("bad magic {:02x?}", &header[..8])));
@@ -93,7 +97,9 @@ pub(super) fn decode_header(
     if stored_crc != computed_crc {
         return Err(corrupt(
             44,
-            format!("header crc32 mismatch: stored {stored_crc:#010x}, computed {computed_crc:#010x}"),
+            format!(
+                "header crc32 mismatch: stored {stored_crc:#010x}, computed {computed_crc:#010x}"
+            ),
         ));
     }
     let version = u32::from_le_bytes(array_at(header, 8));
@@ -114,7 +120,10 @@ pub(super) fn decode_header(
         });
     }
     if found.generation != generation {
-        return Err(corrupt(28, format!("header names generation {}", found.generation)));
+        return Err(corrupt(
+            28,
+            format!("header names generation {}", found.generation),
+        ));
     }
     Ok(found)
 }
@@ -129,9 +138,10 @@ pub(super) fn create(dir: &Path, header: &GenerationHeader) -> Result<(File, Pat
         .create_new(true)
         .open(&path)
         .map_err(io_error(&path))?;
-    file.write_all_at(&encode_header(header), 0).map_err(io_error(&path))?;
+    file.write_all_at(&encode_header(header), 0)
+        .map_err(io_error(&path))?;
     file.sync_all().map_err(io_error(&path))?;
-    super::fsync_dir(dir)?;
+    fsync_dir(dir)?;
     Ok((file, path))
 }
 
@@ -169,7 +179,10 @@ pub(super) fn scan(
         offset,
         reason,
     };
-    let Some(valid) = usize::try_from(summary.bytes).ok().and_then(|end| bytes.get(..end)) else {
+    let Some(valid) = usize::try_from(summary.bytes)
+        .ok()
+        .and_then(|end| bytes.get(..end))
+    else {
         return Err(corrupt(
             bytes.len() as u64,
             format!("file ends before the checkpointed length {}", summary.bytes),
@@ -181,7 +194,10 @@ pub(super) fn scan(
         let header = record::peek_header(&valid[offset..]).map_err(|err| match err {
             RecordError::Incomplete { needed } => corrupt(
                 offset as u64,
-                format!("record of {needed} bytes crosses the checkpointed length {}", summary.bytes),
+                format!(
+                    "record of {needed} bytes crosses the checkpointed length {}",
+                    summary.bytes
+                ),
             ),
             other => corrupt(offset as u64, other.to_string()),
         })?;
@@ -190,7 +206,11 @@ pub(super) fn scan(
             header,
         });
         ops += 1;
-        min_seq_no = if min_seq_no == NO_OPS_SEQ_NO { header.seq_no } else { min_seq_no.min(header.seq_no) };
+        min_seq_no = if min_seq_no == NO_OPS_SEQ_NO {
+            header.seq_no
+        } else {
+            min_seq_no.min(header.seq_no)
+        };
         max_seq_no = max_seq_no.max(header.seq_no);
         offset += header.frame_len;
     }
@@ -204,6 +224,19 @@ pub(super) fn scan(
         ));
     }
     Ok(())
+}
+
+/// Makes the directory entries of `dir` durable.
+pub(super) fn fsync_dir(dir: &Path) -> Result<()> {
+    crate::durable_file::fsync_dir(dir).map_err(|err| match err {
+        crate::durable_file::DurableFileError::Io { path, source } => {
+            TranslogError::Io { path, source }
+        }
+        other => TranslogError::Io {
+            path: dir.to_path_buf(),
+            source: io::Error::other(other.to_string()),
+        },
+    })
 }
 
 /// Copies `N` bytes at `offset`; callers have checked the bounds.
@@ -238,7 +271,10 @@ mod tests {
             let mut damaged = bytes;
             damaged[index] ^= 0x04;
             let err = decode_header(path, &damaged, [9; 16], 7).unwrap_err();
-            assert!(matches!(err, TranslogError::Corrupt { .. }), "byte {index}: {err}");
+            assert!(
+                matches!(err, TranslogError::Corrupt { .. }),
+                "byte {index}: {err}"
+            );
         }
         for len in 0..bytes.len() {
             assert!(decode_header(path, &bytes[..len], [9; 16], 7).is_err());

@@ -27,22 +27,19 @@ mod read;
 mod recovery;
 mod syncer;
 mod trim;
+mod types;
 mod writer;
 
 #[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;
-use std::collections::hash_map::RandomState;
 use std::fs::File;
-use std::hash::{BuildHasher, Hasher};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
 use memmap2::Mmap;
 use parking_lot::{Mutex, RwLock};
 
@@ -54,86 +51,12 @@ pub use config::{
 pub use error::{Result, TranslogError};
 pub use generation::{GENERATION_FORMAT_VERSION, GENERATION_HEADER_BYTES, GENERATION_MAGIC};
 pub use read::TranslogIter;
+pub use types::{Location, OpsBatch, TranslogStats, TrimOutcome};
 
 use crate::record::Operation;
 use checkpoint::CheckpointFile;
 use syncer::Syncer;
 use writer::Writer;
-
-/// Where one record sits: generation, byte offset of its frame, frame length.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Location {
-    /// Generation file holding the record.
-    pub generation: u64,
-    /// Byte offset of the record's frame in that file.
-    pub offset: u64,
-    /// Length of the frame, in bytes.
-    pub len: u32,
-}
-
-impl Location {
-    /// Byte offset just past the record.
-    pub fn end(&self) -> u64 {
-        self.offset.saturating_add(u64::from(self.len))
-    }
-}
-
-/// Operations read by [`Translog::read_ops`]: their records' bytes, concatenated in seq_no
-/// order, ready to ship without re-encoding.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpsBatch {
-    /// The records, unchanged, back to back.
-    pub records: Bytes,
-    /// Number of records.
-    pub ops: usize,
-    /// Seq_no of the first record; when `ops == 0`, the `from_seq_no` asked for.
-    pub first_seq_no: i64,
-    /// Seq_no of the last record; the batch holds exactly `first_seq_no..=last_seq_no`, so
-    /// when `ops == 0` this is `first_seq_no - 1`.
-    pub last_seq_no: i64,
-}
-
-/// What [`Translog::trim`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TrimOutcome {
-    /// Lowest seq_no still servable after the trim.
-    pub history_min_seq_no: i64,
-    /// Generation files deleted.
-    pub generations_deleted: usize,
-    /// Bytes of the deleted generations.
-    pub bytes_released: u64,
-    /// Bytes still retained (the active generation counted at its durable length).
-    pub bytes_retained: u64,
-    /// The generations `keep_from_seq_no` wanted kept passed `retention_bytes_max`, so the
-    /// byte cap ran: history was shortened below `keep_from_seq_no`, or could not be shortened
-    /// enough because the rest is not committed.
-    pub cap_exceeded: bool,
-}
-
-/// A snapshot of translog counters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TranslogStats {
-    /// Retained generations, the active one included.
-    pub generations: usize,
-    /// Bytes of all retained generations, including appended but unsynced bytes.
-    pub total_bytes: u64,
-    /// Records in all retained generations, including unsynced ones.
-    pub ops: u64,
-    /// Lowest seq_no the translog can serve.
-    pub history_min_seq_no: i64,
-    /// Largest seq_no appended, or [`NO_OPS_SEQ_NO`].
-    pub max_seq_no: i64,
-    /// Largest seq_no among durable records, or [`NO_OPS_SEQ_NO`].
-    pub durable_max_seq_no: i64,
-    /// The active generation.
-    pub generation: u64,
-    /// Durable length of the active generation.
-    pub durable_offset: u64,
-    /// Fdatasync calls on generation files since open.
-    pub fsyncs: u64,
-    /// Checkpoint writes since open.
-    pub checkpoint_writes: u64,
-}
 
 /// One shard's translog. `Send + Sync`: every method takes `&self` and locks internally.
 ///
@@ -236,6 +159,11 @@ impl ReadState {
     }
 }
 
+const _: fn() = || {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Translog>();
+};
+
 impl Translog {
     /// Creates a new, empty translog in `dir` (created if missing) and returns it open.
     ///
@@ -271,7 +199,9 @@ impl Translog {
         let shared = Arc::new(shared);
         let syncer = match shared.config.durability {
             Durability::Request => None,
-            Durability::Async { sync_interval } => Some(Syncer::spawn(Arc::clone(&shared), sync_interval)),
+            Durability::Async { sync_interval } => {
+                Some(Syncer::spawn(Arc::clone(&shared), sync_interval))
+            }
         };
         Translog { shared, syncer }
     }
@@ -318,7 +248,10 @@ impl Translog {
 
     /// Whether the record at `location` is durable. Never blocks on I/O.
     pub fn is_durable(&self, location: Location) -> bool {
-        self.shared.durable.lock().covers(location.generation, location.end())
+        self.shared
+            .durable
+            .lock()
+            .covers(location.generation, location.end())
     }
 
     /// Largest seq_no among durable records, or [`NO_OPS_SEQ_NO`]. Never blocks on I/O.
@@ -335,11 +268,14 @@ impl Translog {
     /// order, as their records' bytes, whatever order they were appended in.
     ///
     /// Stops after `ops_max` operations, before the one that would take the batch past
-    /// `bytes_max` (but returns at least one if any is available), or at the first operation
-    /// not yet durable. Fails with [`TranslogError::HistoryGone`] if `from_seq_no` is below
-    /// [`Translog::history_min_seq_no`], and [`TranslogError::HistoryIncomplete`] if a seq_no
-    /// is missing before the last one returned. Reading beyond the highest seq_no stored
-    /// returns fewer (or no) operations, so callers pass a `to_seq_no` they know was processed.
+    /// `bytes_max` (but returns at least one if any is available), at the first operation not
+    /// yet durable (so an empty batch can mean "wait for the next sync"), or before a missing
+    /// seq_no. Fails with [`TranslogError::HistoryGone`] if `from_seq_no` is below
+    /// [`Translog::history_min_seq_no`], and with [`TranslogError::HistoryIncomplete`] if
+    /// `from_seq_no` itself is missing while a later seq_no in range is stored (so a gap after
+    /// the first operation ends the batch, and the next call, starting at the gap, reports it).
+    /// Nothing stored at or after `from_seq_no` gives an empty batch, so callers pass a
+    /// `to_seq_no` they know was processed. Copies records outside the locks that appends take.
     pub fn read_ops(
         &self,
         from_seq_no: i64,
@@ -347,7 +283,8 @@ impl Translog {
         ops_max: usize,
         bytes_max: usize,
     ) -> Result<OpsBatch> {
-        self.shared.read_ops(from_seq_no, to_seq_no, ops_max, bytes_max)
+        self.shared
+            .read_ops(from_seq_no, to_seq_no, ops_max, bytes_max)
     }
 
     /// Every operation with `seq_no > above_seq_no` in append order, as crash recovery must
@@ -368,7 +305,8 @@ impl Translog {
         committed_seq_no: i64,
         retention_bytes_max: u64,
     ) -> Result<TrimOutcome> {
-        self.shared.trim(keep_from_seq_no, committed_seq_no, retention_bytes_max)
+        self.shared
+            .trim(keep_from_seq_no, committed_seq_no, retention_bytes_max)
     }
 
     /// Seals the active generation (fsynced, so everything appended so far becomes durable) and
@@ -452,43 +390,14 @@ impl Shared {
     }
 
     /// Writes a checkpoint, closing the translog if that fails.
-    fn write_checkpoint(&self, file: &mut CheckpointFile, next: checkpoint::Checkpoint) -> Result<()> {
+    fn write_checkpoint(
+        &self,
+        file: &mut CheckpointFile,
+        next: checkpoint::Checkpoint,
+    ) -> Result<()> {
         let path = file.path().to_path_buf();
         file.write(next).map_err(|err| self.tragic(&path, err))?;
         self.checkpoint_writes.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
-}
-
-/// Makes the directory entries of `dir` durable.
-fn fsync_dir(dir: &Path) -> Result<()> {
-    crate::durable_file::fsync_dir(dir).map_err(|err| match err {
-        crate::durable_file::DurableFileError::Io { path, source } => TranslogError::Io { path, source },
-        other => TranslogError::Io {
-            path: dir.to_path_buf(),
-            source: io::Error::other(other.to_string()),
-        },
-    })
-}
-
-/// A fresh translog uuid. Not cryptographic: std's `RandomState` keys are seeded from the OS
-/// once per thread; mixing in the time, pid and a counter makes collisions between translogs
-/// as unlikely as for a random 128-bit value without a new dependency.
-fn new_uuid() -> [u8; 16] {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let mut uuid = [0u8; 16];
-    for (half, chunk) in uuid.chunks_exact_mut(8).enumerate() {
-        let mut hasher = RandomState::new().build_hasher();
-        hasher.write_u128(nanos);
-        hasher.write_u32(std::process::id());
-        hasher.write_u64(count);
-        hasher.write_usize(half);
-        chunk.copy_from_slice(&hasher.finish().to_le_bytes());
-    }
-    // Version 4 and RFC 4122 variant bits, so the value reads as a random uuid.
-    uuid[6] = (uuid[6] & 0x0f) | 0x40;
-    uuid[8] = (uuid[8] & 0x3f) | 0x80;
-    uuid
 }

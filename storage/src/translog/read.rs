@@ -6,7 +6,7 @@
 //! not verify, never read past a sealed generation's checkpointed length, and never allocate
 //! per record in `read_ops` beyond the output buffer.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -17,7 +17,7 @@ use memmap2::Mmap;
 
 use super::error::io_error;
 use super::generation::GENERATION_HEADER_BYTES;
-use super::{Location, OpsBatch, ReadState, Result, Shared, TranslogError};
+use super::{DurableMark, Location, OpsBatch, ReadState, Result, Shared, TranslogError};
 use crate::record::{
     self, Operation, RecordError, RECORD_BODY_BYTES_MAX, RECORD_FRAME_HEADER_BYTES,
 };
@@ -26,7 +26,8 @@ impl Shared {
     pub(super) fn read(&self, location: Location) -> Result<Operation> {
         let not_found = || TranslogError::LocationNotFound { location };
         let len = location.len as usize;
-        if !(RECORD_FRAME_HEADER_BYTES..=RECORD_FRAME_HEADER_BYTES + RECORD_BODY_BYTES_MAX).contains(&len)
+        if !(RECORD_FRAME_HEADER_BYTES..=RECORD_FRAME_HEADER_BYTES + RECORD_BODY_BYTES_MAX)
+            .contains(&len)
             || location.offset < GENERATION_HEADER_BYTES as u64
         {
             return Err(not_found());
@@ -35,8 +36,12 @@ impl Shared {
             let writer = self.writer.lock();
             if location.generation == writer.generation {
                 if location.offset >= writer.written {
-                    let start = usize::try_from(location.offset - writer.written).map_err(|_| not_found())?;
-                    let bytes = writer.buffer.get(start..start + len).ok_or_else(not_found)?;
+                    let start = usize::try_from(location.offset - writer.written)
+                        .map_err(|_| not_found())?;
+                    let bytes = writer
+                        .buffer
+                        .get(start..start + len)
+                        .ok_or_else(not_found)?;
                     return decode_at(&writer.path, location, bytes);
                 }
                 if location.end() > writer.written {
@@ -46,12 +51,16 @@ impl Shared {
                 let path = writer.path.clone();
                 drop(writer);
                 let mut bytes = vec![0u8; len];
-                file.read_exact_at(&mut bytes, location.offset).map_err(io_error(&path))?;
+                file.read_exact_at(&mut bytes, location.offset)
+                    .map_err(io_error(&path))?;
                 return decode_at(&path, location, &bytes);
             }
         }
         let state = self.state.read();
-        let sealed = state.sealed.get(&location.generation).ok_or_else(not_found)?;
+        let sealed = state
+            .sealed
+            .get(&location.generation)
+            .ok_or_else(not_found)?;
         if location.end() > sealed.summary.bytes {
             return Err(not_found());
         }
@@ -71,49 +80,36 @@ impl Shared {
                 reason: format!("from_seq_no {from_seq_no} is negative"),
             });
         }
-        let state = self.state.read();
-        if from_seq_no < state.history_min_seq_no {
-            return Err(TranslogError::HistoryGone {
-                requested: from_seq_no,
-                available_from: state.history_min_seq_no,
-            });
-        }
-        // Read once: a mark that moves on meanwhile only makes this batch shorter.
-        let durable = *self.durable.lock();
-        let mut out = Vec::new();
-        let mut expected = from_seq_no;
-        let mut ops = 0usize;
-        if from_seq_no <= to_seq_no && ops_max > 0 {
-            for (&seq_no, entry) in state.index.range(from_seq_no..=to_seq_no) {
-                if seq_no != expected {
-                    if ops == 0 {
-                        return Err(TranslogError::HistoryIncomplete {
-                            missing_seq_no: expected,
-                        });
-                    }
-                    // The batch holds a contiguous prefix; the next call reports the gap.
-                    break;
-                }
-                let location = entry.location;
-                if !durable.covers(location.generation, location.end()) {
-                    break;
-                }
-                if ops > 0 && out.len() + location.len as usize > bytes_max {
-                    break;
-                }
-                state.copy_record(location, seq_no, &mut out)?;
-                ops += 1;
-                expected += 1;
-                if ops == ops_max {
-                    break;
-                }
+        // Pick under the lock, copy outside it: appends take the state lock for writing, and
+        // must not wait for a multi-megabyte copy.
+        let (picks, sources) = {
+            let state = self.state.read();
+            if from_seq_no < state.history_min_seq_no {
+                return Err(TranslogError::HistoryGone {
+                    requested: from_seq_no,
+                    available_from: state.history_min_seq_no,
+                });
             }
+            // Read once: a mark that moves on meanwhile only makes this batch shorter.
+            let durable = *self.durable.lock();
+            let picks = pick(&state, durable, from_seq_no, to_seq_no, ops_max, bytes_max)?;
+            let sources = BatchSources::new(&state, &picks);
+            (picks, sources)
+        };
+        let bytes: usize = picks
+            .iter()
+            .map(|(_, location)| location.len as usize)
+            .sum();
+        let mut out = Vec::with_capacity(bytes);
+        for (seq_no, location) in &picks {
+            sources.copy_record(*location, *seq_no, &mut out)?;
         }
+        debug_assert_eq!(out.len(), bytes);
         Ok(OpsBatch {
             records: Bytes::from(out),
-            ops,
+            ops: picks.len(),
             first_seq_no: from_seq_no,
-            last_seq_no: expected - 1,
+            last_seq_no: from_seq_no + picks.len() as i64 - 1,
         })
     }
 
@@ -148,25 +144,105 @@ impl Shared {
     }
 }
 
-impl ReadState {
+/// Chooses the records `read_ops` returns: consecutive seq_nos from `from_seq_no`, durable,
+/// within the limits. Fails only when `from_seq_no` itself is missing but a later seq_no in
+/// range is stored; a gap after it ends the batch, and the next call reports it.
+fn pick(
+    state: &ReadState,
+    durable: DurableMark,
+    from_seq_no: i64,
+    to_seq_no: i64,
+    ops_max: usize,
+    bytes_max: usize,
+) -> Result<Vec<(i64, Location)>> {
+    let mut picks = Vec::new();
+    if from_seq_no > to_seq_no || ops_max == 0 {
+        return Ok(picks);
+    }
+    let mut bytes = 0usize;
+    for (&seq_no, entry) in state.index.range(from_seq_no..=to_seq_no) {
+        // Cannot overflow: the index holds a seq_no at or above it.
+        let expected = from_seq_no + picks.len() as i64;
+        if seq_no != expected {
+            if picks.is_empty() {
+                return Err(TranslogError::HistoryIncomplete {
+                    missing_seq_no: expected,
+                });
+            }
+            break;
+        }
+        let location = entry.location;
+        if !durable.covers(location.generation, location.end()) {
+            break;
+        }
+        let len = location.len as usize;
+        if !picks.is_empty() && bytes + len > bytes_max {
+            break;
+        }
+        picks.push((seq_no, location));
+        bytes += len;
+        if picks.len() == ops_max {
+            break;
+        }
+    }
+    Ok(picks)
+}
+
+/// The files one `read_ops` batch reads, held by reference count so the copy can run without
+/// the state lock while rolls and trims go on.
+struct BatchSources {
+    sealed: BTreeMap<u64, (Arc<Mmap>, PathBuf, u64)>,
+    active: Option<(u64, Arc<File>, PathBuf)>,
+}
+
+impl BatchSources {
+    fn new(state: &ReadState, picks: &[(i64, Location)]) -> BatchSources {
+        let mut sources = BatchSources {
+            sealed: BTreeMap::new(),
+            active: None,
+        };
+        for (_, location) in picks {
+            let generation = location.generation;
+            if let Some(sealed) = state.sealed.get(&generation) {
+                sources.sealed.entry(generation).or_insert_with(|| {
+                    (
+                        Arc::clone(&sealed.map),
+                        sealed.path.clone(),
+                        sealed.summary.bytes,
+                    )
+                });
+            } else if generation == state.active_generation && sources.active.is_none() {
+                sources.active = Some((
+                    generation,
+                    Arc::clone(&state.active_file),
+                    state.active_path.clone(),
+                ));
+            }
+        }
+        sources
+    }
+
     /// Appends the record at `location` to `out` after checking it is a valid record of
     /// `seq_no` exactly `location.len` bytes long.
     fn copy_record(&self, location: Location, seq_no: i64, out: &mut Vec<u8>) -> Result<()> {
         let len = location.len as usize;
         let start = out.len();
-        let path = if let Some(sealed) = self.sealed.get(&location.generation) {
-            let bytes = (location.end() <= sealed.summary.bytes)
-                .then(|| sealed.map.get(location.offset as usize..location.end() as usize))
+        let path = if let Some((map, path, valid_bytes)) = self.sealed.get(&location.generation) {
+            let bytes = (location.end() <= *valid_bytes)
+                .then(|| map.get(location.offset as usize..location.end() as usize))
                 .flatten()
                 .ok_or(TranslogError::LocationNotFound { location })?;
             out.extend_from_slice(bytes);
-            &sealed.path
-        } else if location.generation == self.active_generation {
+            path
+        } else if let Some((_, file, path)) = self
+            .active
+            .as_ref()
+            .filter(|(generation, _, _)| *generation == location.generation)
+        {
             out.resize(start + len, 0);
-            self.active_file
-                .read_exact_at(&mut out[start..], location.offset)
-                .map_err(io_error(&self.active_path))?;
-            &self.active_path
+            file.read_exact_at(&mut out[start..], location.offset)
+                .map_err(io_error(path))?;
+            path
         } else {
             return Err(TranslogError::LocationNotFound { location });
         };
@@ -194,7 +270,10 @@ fn decode_at(path: &Path, location: Location, bytes: &[u8]) -> Result<Operation>
     };
     let (op, used) = record::decode(bytes).map_err(|err| corrupt(err.to_string()))?;
     if used != bytes.len() {
-        return Err(corrupt(format!("record is {used} bytes, location says {}", bytes.len())));
+        return Err(corrupt(format!(
+            "record is {used} bytes, location says {}",
+            bytes.len()
+        )));
     }
     Ok(op)
 }
@@ -262,7 +341,10 @@ impl Source {
             offset,
             reason: match err {
                 RecordError::Incomplete { needed } => {
-                    format!("record of {needed} bytes crosses the valid length {}", self.end)
+                    format!(
+                        "record of {needed} bytes crosses the valid length {}",
+                        self.end
+                    )
                 }
                 other => other.to_string(),
             },
@@ -283,7 +365,8 @@ impl Source {
                 if available < head.len() as u64 {
                     return Err(corrupt(RecordError::Incomplete { needed: head.len() }));
                 }
-                file.read_exact_at(&mut head, offset).map_err(io_error(&self.path))?;
+                file.read_exact_at(&mut head, offset)
+                    .map_err(io_error(&self.path))?;
                 let body_len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
                 if body_len > RECORD_BODY_BYTES_MAX {
                     return Err(corrupt(RecordError::Corrupt {
@@ -295,7 +378,8 @@ impl Source {
                     return Err(corrupt(RecordError::Incomplete { needed: frame_len }));
                 }
                 let mut frame = vec![0u8; frame_len];
-                file.read_exact_at(&mut frame, offset).map_err(io_error(&self.path))?;
+                file.read_exact_at(&mut frame, offset)
+                    .map_err(io_error(&self.path))?;
                 let frame = Bytes::from(frame);
                 let (op, len) = record::decode_bytes(&frame).map_err(corrupt)?;
                 Ok(((op.seq_no > above_seq_no).then_some(op), len))

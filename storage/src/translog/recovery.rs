@@ -5,24 +5,26 @@
 //! unsynced tail that is ignored and never appended to; a new generation is always started.
 //! It must never recover partially: damage inside the checkpointed range fails the open.
 
-use std::collections::BTreeMap;
-use std::collections::BTreeSet;
+use std::collections::hash_map::RandomState;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
+use std::hash::{BuildHasher, Hasher};
 use std::io;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use parking_lot::{Mutex, RwLock};
 
 use super::checkpoint::{Checkpoint, CheckpointFile, GenerationSummary, CHECKPOINT_FILE_NAME};
 use super::checkpoint::{GENERATIONS_RETAINED_MAX, NO_OPS_SEQ_NO};
 use super::error::io_error;
-use super::generation::{self, GenerationHeader, GENERATION_HEADER_BYTES};
+use super::generation::{self, fsync_dir, GenerationHeader, GENERATION_HEADER_BYTES};
 use super::writer::Writer;
 use super::{
-    fsync_dir, new_uuid, DurableMark, IndexEntry, Location, ReadState, Result, SealedGeneration,
-    Shared, TranslogConfig, TranslogError,
+    DurableMark, IndexEntry, Location, ReadState, Result, SealedGeneration, Shared, TranslogConfig,
+    TranslogError,
 };
 
 pub(super) fn create(
@@ -52,8 +54,8 @@ pub(super) fn create(
         history_min_seq_no,
         generations: vec![empty_summary(header.generation)],
     };
-    let checkpoint_file =
-        CheckpointFile::create(dir, checkpoint).map_err(io_error(dir.join(CHECKPOINT_FILE_NAME)))?;
+    let checkpoint_file = CheckpointFile::create(dir, checkpoint)
+        .map_err(io_error(dir.join(CHECKPOINT_FILE_NAME)))?;
     let file = Arc::new(file);
     let state = ReadState {
         sealed: BTreeMap::new(),
@@ -202,6 +204,30 @@ fn assemble(
     }
 }
 
+/// A fresh translog uuid. Not cryptographic: std's `RandomState` keys are seeded from the OS
+/// once per thread; mixing in the time, pid and a counter makes collisions between translogs
+/// as unlikely as for a random 128-bit value without a new dependency.
+pub(super) fn new_uuid() -> [u8; 16] {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mut uuid = [0u8; 16];
+    for (half, chunk) in uuid.chunks_exact_mut(8).enumerate() {
+        let mut hasher = RandomState::new().build_hasher();
+        hasher.write_u128(nanos);
+        hasher.write_u32(std::process::id());
+        hasher.write_u64(count);
+        hasher.write_usize(half);
+        chunk.copy_from_slice(&hasher.finish().to_le_bytes());
+    }
+    // Version 4 and RFC 4122 variant bits, so the value reads as a random uuid.
+    uuid[6] = (uuid[6] & 0x0f) | 0x40;
+    uuid[8] = (uuid[8] & 0x3f) | 0x80;
+    uuid
+}
+
 /// Removes files a crash left behind and checks the retained generations are all there:
 /// generations older than the checkpoint's oldest (a trim that checkpointed but did not finish
 /// unlinking), the generation after the current one (a roll or open that created its file but
@@ -221,7 +247,9 @@ fn tidy_directory(dir: &Path, checkpoint: &Checkpoint) -> Result<()> {
             removed = true;
             continue;
         }
-        let Some(gen) = generation::parse_file_name(name) else { continue };
+        let Some(gen) = generation::parse_file_name(name) else {
+            continue;
+        };
         if gen < min {
             tracing::info!(file = %path.display(), "deleting translog generation left by an unfinished trim");
         } else if Some(gen) == current.checked_add(1) {
@@ -231,7 +259,9 @@ fn tidy_directory(dir: &Path, checkpoint: &Checkpoint) -> Result<()> {
             return Err(TranslogError::Corrupt {
                 file: path,
                 offset: 0,
-                reason: format!("generation file beyond the checkpoint's current generation {current}"),
+                reason: format!(
+                    "generation file beyond the checkpoint's current generation {current}"
+                ),
             });
         } else {
             present.insert(gen);

@@ -11,8 +11,9 @@
 
 use std::fs;
 
-use super::checkpoint::Checkpoint;
-use super::{fsync_dir, Result, Shared, TrimOutcome};
+use super::checkpoint::{Checkpoint, NO_OPS_SEQ_NO};
+use super::generation::fsync_dir;
+use super::{Result, Shared, TrimOutcome};
 
 impl Shared {
     pub(super) fn trim(
@@ -24,7 +25,12 @@ impl Shared {
         self.check_open()?;
         let mut checkpoint = self.checkpoint.lock();
         let current = checkpoint.current().clone();
-        let plan = plan(&current, keep_from_seq_no, committed_seq_no, retention_bytes_max);
+        let plan = plan(
+            &current,
+            keep_from_seq_no,
+            committed_seq_no,
+            retention_bytes_max,
+        );
         if plan.delete == 0 {
             return Ok(TrimOutcome {
                 history_min_seq_no: current.history_min_seq_no,
@@ -35,8 +41,14 @@ impl Shared {
             });
         }
         let deleted = &current.generations[..plan.delete];
-        let deleted_max_seq_no = deleted.iter().map(|gen| gen.max_seq_no).max().unwrap_or(-1);
-        let history_min_seq_no = current.history_min_seq_no.max(deleted_max_seq_no + 1);
+        let deleted_max_seq_no = deleted
+            .iter()
+            .map(|gen| gen.max_seq_no)
+            .max()
+            .unwrap_or(NO_OPS_SEQ_NO);
+        let history_min_seq_no = current
+            .history_min_seq_no
+            .max(deleted_max_seq_no.saturating_add(1));
         let next = Checkpoint {
             uuid: current.uuid,
             history_min_seq_no,
@@ -93,7 +105,8 @@ fn plan(
     let mut bytes_retained: u64 = generations.iter().map(|gen| gen.bytes).sum();
     let deletable = |index: usize| sealed[index].max_seq_no <= committed_seq_no;
     let mut delete = 0;
-    while delete < sealed.len() && sealed[delete].max_seq_no < keep_from_seq_no && deletable(delete) {
+    while delete < sealed.len() && sealed[delete].max_seq_no < keep_from_seq_no && deletable(delete)
+    {
         bytes_retained -= sealed[delete].bytes;
         delete += 1;
     }

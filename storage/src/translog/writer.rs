@@ -14,9 +14,7 @@ use std::sync::Arc;
 
 use super::checkpoint::{GenerationSummary, GENERATIONS_RETAINED_MAX, NO_OPS_SEQ_NO};
 use super::generation::{self, GenerationHeader, GENERATION_HEADER_BYTES};
-use super::{
-    IndexEntry, Location, Result, SealedGeneration, Shared, TranslogError, TranslogStats,
-};
+use super::{IndexEntry, Location, Result, SealedGeneration, Shared, TranslogError, TranslogStats};
 use crate::record::{self, Operation, RecordError};
 
 /// Appended bytes kept in memory before they are written to the file (without fsync). Bounds
@@ -43,7 +41,12 @@ pub(super) struct Writer {
 
 impl Writer {
     /// A writer for a generation file holding only its header.
-    pub(super) fn new(generation: u64, primary_term: u64, file: Arc<File>, path: PathBuf) -> Writer {
+    pub(super) fn new(
+        generation: u64,
+        primary_term: u64,
+        file: Arc<File>,
+        path: PathBuf,
+    ) -> Writer {
         Writer {
             generation,
             primary_term,
@@ -90,7 +93,11 @@ impl Writer {
     }
 
     fn note(&mut self, seq_no: i64, primary_term: u64) {
-        self.min_seq_no = if self.ops == 0 { seq_no } else { self.min_seq_no.min(seq_no) };
+        self.min_seq_no = if self.ops == 0 {
+            seq_no
+        } else {
+            self.min_seq_no.min(seq_no)
+        };
         self.max_seq_no = self.max_seq_no.max(seq_no);
         self.ops += 1;
         self.primary_term = self.primary_term.max(primary_term);
@@ -134,14 +141,21 @@ impl Shared {
         seq_no: i64,
         primary_term: u64,
     ) -> Result<Location> {
-        let len = u32::try_from(len).expect("a record frame is at most RECORD_BODY_BYTES_MAX + 8 bytes");
+        let len =
+            u32::try_from(len).expect("a record frame is at most RECORD_BODY_BYTES_MAX + 8 bytes");
         let location = Location {
             generation: writer.generation,
             offset,
             len,
         };
         writer.note(seq_no, primary_term);
-        self.state.write().insert(seq_no, IndexEntry { location, primary_term });
+        self.state.write().insert(
+            seq_no,
+            IndexEntry {
+                location,
+                primary_term,
+            },
+        );
         if writer.buffer.len() >= WRITE_BUFFER_BYTES_MAX {
             let path = writer.path.clone();
             writer.flush().map_err(|err| self.tragic(&path, err))?;
@@ -172,7 +186,11 @@ impl Shared {
 
     pub(super) fn sync_to(&self, location: Location) -> Result<()> {
         self.sync_up_to(location.generation, location.end())?;
-        if self.durable.lock().covers(location.generation, location.end()) {
+        if self
+            .durable
+            .lock()
+            .covers(location.generation, location.end())
+        {
             Ok(())
         } else {
             Err(TranslogError::LocationNotFound { location })
@@ -197,18 +215,24 @@ impl Shared {
             writer.flush().map_err(|err| self.tragic(&path, err))?;
             (Arc::clone(&writer.file), path, writer.summary())
         };
-        self.fsync_generation(&file).map_err(|err| self.tragic(&path, err))?;
+        self.fsync_generation(&file)
+            .map_err(|err| self.tragic(&path, err))?;
         {
             let mut checkpoint = self.checkpoint.lock();
             let current = *checkpoint.current().current();
             // A roll since the flush sealed this generation at or past `summary.bytes`.
             if current.generation == summary.generation && current.bytes < summary.bytes {
                 let mut next = checkpoint.current().clone();
-                *next.generations.last_mut().expect("a checkpoint lists its current generation") = summary;
+                *next
+                    .generations
+                    .last_mut()
+                    .expect("a checkpoint lists its current generation") = summary;
                 self.write_checkpoint(&mut checkpoint, next)?;
             }
         }
-        self.durable.lock().advance(summary.generation, summary.bytes, summary.max_seq_no);
+        self.durable
+            .lock()
+            .advance(summary.generation, summary.bytes, summary.max_seq_no);
         Ok(())
     }
 
@@ -233,9 +257,11 @@ impl Shared {
         }
         let path = writer.path.clone();
         writer.flush().map_err(|err| self.tragic(&path, err))?;
-        self.fsync_generation(&writer.file).map_err(|err| self.tragic(&path, err))?;
+        self.fsync_generation(&writer.file)
+            .map_err(|err| self.tragic(&path, err))?;
         let sealed = writer.summary();
-        let map = generation::map_file(&writer.file, &path).map_err(|err| self.tragic_error(err))?;
+        let map =
+            generation::map_file(&writer.file, &path).map_err(|err| self.tragic_error(err))?;
         let header = GenerationHeader {
             uuid: self.uuid,
             generation: sealed.generation + 1,
@@ -247,7 +273,10 @@ impl Shared {
         {
             let mut checkpoint = self.checkpoint.lock();
             let mut next = checkpoint.current().clone();
-            *next.generations.last_mut().expect("a checkpoint lists its current generation") = sealed;
+            *next
+                .generations
+                .last_mut()
+                .expect("a checkpoint lists its current generation") = sealed;
             next.generations.push(GenerationSummary {
                 generation: header.generation,
                 ops: 0,

@@ -2,20 +2,32 @@
 //!
 //! It answers `Ok(None)` while a frame is incomplete and a [`WireError`] as soon as the bytes
 //! are known to be wrong; after an error it stays failed, because the stream must be closed.
-//! It buffers at most one frame beyond what the caller fed: a shell that reads only
-//! [`FrameDecoder::bytes_wanted`] bytes at a time never holds more than one frame.
+//! It holds only bytes that actually arrived (a header claiming a large body reserves
+//! nothing), and a shell that reads at most [`FrameDecoder::bytes_wanted`] bytes at a time
+//! never holds more than one frame. A server reading requests should use
+//! [`FrameDecoder::for_requests`]: every request is a small control message, so a peer cannot
+//! make it buffer more than [`CONTROL_BODY_BYTES_MAX`] per stream.
 
 use bytes::{Bytes, BytesMut};
 
 use super::{parse_header, Frame, FrameHeader, FRAME_HEADER_BYTES};
-use crate::limits::FRAME_BODY_BYTES_MAX;
+use crate::limits::{CONTROL_BODY_BYTES_MAX, FRAME_BODY_BYTES_MAX};
 use crate::WireError;
+
+/// Which kinds a decoder accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Accept {
+    Any,
+    Requests,
+    Responses,
+}
 
 /// Incremental frame decoder for one stream.
 #[derive(Debug)]
 pub struct FrameDecoder {
     buffer: BytesMut,
     body_bytes_max: u32,
+    accept: Accept,
     header: Option<FrameHeader>,
     poisoned: bool,
 }
@@ -24,9 +36,26 @@ impl FrameDecoder {
     /// A decoder that refuses bodies above `body_bytes_max` (and above each kind's own limit).
     /// The cap is clamped to [`FRAME_BODY_BYTES_MAX`].
     pub fn new(body_bytes_max: u32) -> Self {
+        Self::with(body_bytes_max, Accept::Any)
+    }
+
+    /// A decoder for the server side of a stream: request kinds only, each at most
+    /// [`CONTROL_BODY_BYTES_MAX`]; any other kind fails from its header alone.
+    pub fn for_requests() -> Self {
+        Self::with(CONTROL_BODY_BYTES_MAX, Accept::Requests)
+    }
+
+    /// A decoder for the client side of a stream: answer kinds only, each within
+    /// `body_bytes_max` and its kind's limit.
+    pub fn for_responses(body_bytes_max: u32) -> Self {
+        Self::with(body_bytes_max, Accept::Responses)
+    }
+
+    fn with(body_bytes_max: u32, accept: Accept) -> Self {
         Self {
             buffer: BytesMut::new(),
             body_bytes_max: body_bytes_max.min(FRAME_BODY_BYTES_MAX),
+            accept,
             header: None,
             poisoned: false,
         }
@@ -87,10 +116,7 @@ impl FrameDecoder {
                 let mut raw = [0u8; FRAME_HEADER_BYTES];
                 raw.copy_from_slice(&self.buffer[..FRAME_HEADER_BYTES]);
                 let header = parse_header(&raw, self.body_bytes_max)?;
-                // Safe to reserve: the length was checked against the limit just above.
-                let frame_len = FRAME_HEADER_BYTES + header.body_len as usize;
-                self.buffer
-                    .reserve(frame_len.saturating_sub(self.buffer.len()));
+                self.check_direction(header)?;
                 self.header = Some(header);
                 header
             }
@@ -114,5 +140,19 @@ impl FrameDecoder {
             flags: header.flags,
             body,
         }))
+    }
+
+    fn check_direction(&self, header: FrameHeader) -> Result<(), WireError> {
+        let expected = match self.accept {
+            Accept::Any => return Ok(()),
+            Accept::Requests if header.kind.is_request() => return Ok(()),
+            Accept::Responses if !header.kind.is_request() => return Ok(()),
+            Accept::Requests => "request",
+            Accept::Responses => "response",
+        };
+        Err(WireError::UnexpectedKind {
+            expected,
+            found: header.kind.name(),
+        })
     }
 }

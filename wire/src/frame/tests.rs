@@ -249,3 +249,65 @@ fn bytes_wanted_counts_down_to_the_end_of_the_frame() {
     decoder.feed(&bytes[FRAME_HEADER_BYTES..]);
     assert!(decoder.decode().unwrap().is_some());
 }
+
+#[test]
+fn request_decoder_refuses_answers_and_big_bodies_from_the_header() {
+    let mut server = FrameDecoder::for_requests();
+    server.feed(&encoded(&frame(MessageKind::Ack, FrameFlags::NONE, b""))[..FRAME_HEADER_BYTES]);
+    assert_eq!(
+        server.decode(),
+        Err(WireError::UnexpectedKind {
+            expected: "request",
+            found: "ack"
+        })
+    );
+    let claims_big = raw_header(
+        FRAME_MAGIC,
+        FRAME_FORMAT_VERSION,
+        0,
+        MessageKind::Handshake.as_u16(),
+        CONTROL_BODY_BYTES_MAX + 1,
+    );
+    let mut server = FrameDecoder::for_requests();
+    server.feed(&claims_big);
+    assert!(matches!(
+        server.decode(),
+        Err(WireError::BodyTooLarge { .. })
+    ));
+}
+
+#[test]
+fn response_decoder_refuses_requests() {
+    let mut client = FrameDecoder::for_responses(FRAME_BODY_BYTES_MAX);
+    client.feed(&encoded(&frame(
+        MessageKind::SnapshotRelease,
+        FrameFlags::NONE,
+        &[0; 8],
+    )));
+    assert!(matches!(
+        client.decode(),
+        Err(WireError::UnexpectedKind {
+            expected: "response",
+            ..
+        })
+    ));
+    let mut client = FrameDecoder::for_responses(FRAME_BODY_BYTES_MAX);
+    client.feed(&encoded(&frame(MessageKind::Ack, FrameFlags::NONE, b"")));
+    assert!(client.decode().unwrap().is_some());
+}
+
+#[test]
+fn a_header_claiming_a_large_body_allocates_nothing_yet() {
+    let header = raw_header(
+        FRAME_MAGIC,
+        FRAME_FORMAT_VERSION,
+        0,
+        MessageKind::IndexList.as_u16(),
+        FRAME_BODY_BYTES_MAX,
+    );
+    let mut decoder = FrameDecoder::new(FRAME_BODY_BYTES_MAX);
+    decoder.feed(&header);
+    assert_eq!(decoder.decode(), Ok(None));
+    assert_eq!(decoder.buffered_bytes(), FRAME_HEADER_BYTES);
+    assert_eq!(decoder.bytes_wanted(), FRAME_BODY_BYTES_MAX as usize);
+}

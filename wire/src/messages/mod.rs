@@ -112,25 +112,42 @@ wire_message!(Ack, MessageKind::Ack);
 
 /// Any message, for code that dispatches on the kind of a received frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(missing_docs)] // Each variant is documented by the struct it holds.
 pub enum Message {
+    /// Client hello.
     Handshake(Handshake),
+    /// Server hello.
     HandshakeAck(HandshakeAck),
+    /// Typed error answer.
     Error(RemoteError),
+    /// Empty success answer.
     Ack(Ack),
+    /// Asks for the leader cluster description.
     RemoteClusterInfoRequest(RemoteClusterInfoRequest),
+    /// The leader cluster description.
     RemoteClusterInfo(RemoteClusterInfo),
+    /// Asks for indices matching a pattern.
     ListIndicesRequest(ListIndicesRequest),
+    /// Indices matching a pattern.
     IndexList(IndexList),
+    /// Asks for one index's metadata.
     IndexMetadataRequest(IndexMetadataRequest),
+    /// One index's metadata.
     IndexMetadata(IndexMetadata),
+    /// Asks for operations of one shard.
     ShardChangesRequest(ShardChangesRequest),
+    /// Operations of one shard and its checkpoints.
     ShardChanges(ShardChangesResponse),
+    /// Pins a commit for bootstrap.
     SnapshotStart(SnapshotStart),
+    /// The pinned commit's files.
     SnapshotManifest(SnapshotManifest),
+    /// Asks for bytes of a pinned file.
     FileChunkRequest(FileChunkRequest),
+    /// Bytes of a pinned file.
     FileChunk(FileChunk),
+    /// Releases a pinned commit.
     SnapshotRelease(SnapshotRelease),
+    /// Adds, renews or removes a retention lease.
     RetentionLease(RetentionLeaseRequest),
 }
 

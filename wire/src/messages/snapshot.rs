@@ -29,9 +29,15 @@ pub struct SnapshotStart {
 }
 
 impl SnapshotStart {
+    /// Checks the shard and the lease id.
+    pub fn validate(&self) -> Result<(), WireError> {
+        self.shard.validate()?;
+        super::non_empty("lease_id", &self.lease_id)
+    }
+
     pub(crate) fn write_body(&self, writer: &mut BodyWriter) -> Result<(), WireError> {
+        self.validate()?;
         self.shard.write_body(writer)?;
-        super::non_empty("lease_id", &self.lease_id)?;
         writer.str("lease_id", &self.lease_id, LEASE_ID_BYTES_MAX)?;
         writer.str("lease_source", &self.lease_source, LEASE_SOURCE_BYTES_MAX)
     }
@@ -42,7 +48,7 @@ impl SnapshotStart {
             lease_id: reader.str("lease_id", LEASE_ID_BYTES_MAX)?,
             lease_source: reader.str("lease_source", LEASE_SOURCE_BYTES_MAX)?,
         };
-        super::non_empty("lease_id", &start.lease_id)?;
+        start.validate()?;
         Ok(start)
     }
 }

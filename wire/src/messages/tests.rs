@@ -247,7 +247,7 @@ fn changes_request_range_and_budgets_are_checked() {
 }
 
 #[test]
-fn every_kind_has_a_message_and_requests_name_their_answer() {
+fn only_empty_messages_decode_from_an_empty_body() {
     let empty_bodies = [MessageKind::Ack, MessageKind::RemoteClusterInfoRequest];
     for kind in MessageKind::ALL {
         let decoded = Message::decode_body(kind, Bytes::new());

@@ -55,7 +55,11 @@ pub(super) fn reopen(dir: &Path, config: TranslogConfig) -> Translog {
 
 /// Every operation in append order.
 pub(super) fn replay(translog: &Translog) -> Vec<Operation> {
-    translog.iter_from(-1).unwrap().map(Result::unwrap).collect()
+    translog
+        .iter_from(-1)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
 }
 
 pub(super) fn generation_path(dir: &Path, generation: u64) -> PathBuf {

@@ -1,0 +1,63 @@
+//! Unit tests of settings parsing: defaults, overrides, ignored and unknown keys, bad values.
+
+use super::*;
+
+fn load(yaml: &str, overrides: &[&str]) -> Result<NodeConfig, ConfigError> {
+    let mut flat = parse_yaml(yaml).expect("test yaml parses");
+    for item in overrides {
+        let (key, value) = item.split_once('=').expect("test override has =");
+        flat.insert(key.into(), Value::String(value.into()));
+    }
+    NodeConfig::from_flat(&flat)
+}
+
+#[test]
+fn defaults_match_opensearch_ports() {
+    let config = load("", &[]).expect("empty config is valid");
+    assert_eq!(config.http_port, 9200);
+    assert_eq!(config.transport_port, 9300);
+    assert_eq!(config.path_data, PathBuf::from("data"));
+    assert_eq!(config.http_content_bytes_max, 100 * 1024 * 1024);
+}
+
+#[test]
+fn nested_and_dotted_yaml_keys_are_the_same() {
+    let config = load("cluster:\n  name: a\nhttp.port: 9201\n", &["node.name=n1"]).unwrap();
+    assert_eq!(config.cluster_name, "a");
+    assert_eq!(config.http_port, 9201);
+    assert_eq!(config.node_name, "n1");
+}
+
+#[test]
+fn malformed_known_value_is_one_clear_error() {
+    let error = load("", &["http.port=abc"]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "failed to parse setting [http.port] with value [abc]: expected a port number between 0 and 65535"
+    );
+}
+
+#[test]
+fn opensearch_only_keys_are_ignored_and_unknown_keys_refused() {
+    let config = load(
+        "node.roles: [data]\ndiscovery.type: single-node\nplugins.security.nodes_dn_dynamic_config_enabled: false\n",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(config.ignored_keys.len(), 3);
+    assert!(matches!(load("", &["foo.bar=1"]), Err(ConfigError::UnknownKey(_))));
+}
+
+#[test]
+fn remote_seeds_must_be_host_port() {
+    let config = load("cluster.remote.leader.seeds: [\"127.0.0.1:9300\"]\n", &[]).unwrap();
+    assert_eq!(config.remote_seeds["leader"], vec!["127.0.0.1:9300".to_string()]);
+    assert!(load("", &["cluster.remote.x.seeds=nohost"]).is_err());
+}
+
+#[test]
+fn byte_sizes_parse_with_units() {
+    assert_eq!(parse_byte_size("100mb"), Ok(100 * 1024 * 1024));
+    assert_eq!(parse_byte_size("10"), Ok(10));
+    assert!(parse_byte_size("ten").is_err());
+}

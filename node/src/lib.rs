@@ -1,0 +1,1 @@
+//! tandem-node: the server (work in progress).

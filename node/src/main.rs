@@ -1,0 +1,2 @@
+//! The `tandem` binary (work in progress).
+fn main() {}
