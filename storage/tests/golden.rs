@@ -45,7 +45,8 @@ fn record_format_v1_still_decodes_and_encodes_identically() {
     if blessing() {
         std::fs::write(&path, &encoded).expect("bless");
     }
-    let golden = std::fs::read(&path).unwrap_or_else(|_| panic!("missing {}; bless with {BLESS_VAR}=1", path.display()));
+    let golden = std::fs::read(&path)
+        .unwrap_or_else(|_| panic!("missing {}; bless with {BLESS_VAR}=1", path.display()));
     let (decoded, used) = decode(&golden).expect("golden record decodes");
     assert_eq!(used, golden.len());
     assert_eq!(decoded, golden_operation());
@@ -60,7 +61,8 @@ fn config() -> EngineConfig {
 }
 
 fn mapping() -> Arc<Mapping> {
-    let json = serde_json::json!({"properties": {"title": {"type": "text"}, "n": {"type": "long"}}});
+    let json =
+        serde_json::json!({"properties": {"title": {"type": "text"}, "n": {"type": "long"}}});
     Arc::new(Mapping::from_json(&json, 1).expect("mapping"))
 }
 
@@ -82,7 +84,9 @@ fn write_golden_shard(path: &Path) {
         result.expect("indexed");
     }
     engine.refresh(false).expect("commit the first three");
-    engine.add_retention_lease("golden-follower", 1, "ccr", 1_700_000_000_000).expect("lease");
+    engine
+        .add_retention_lease("golden-follower", 1, "ccr", 1_700_000_000_000)
+        .expect("lease");
     for result in engine.write_batch(&requests[3..]).expect("batch") {
         result.expect("indexed");
     }
@@ -111,14 +115,24 @@ fn a_shard_written_by_format_v1_opens_and_replays() {
         write_golden_shard(&scratch.path().join("s"));
         copy_tree(&scratch.path().join("s"), &golden);
     }
-    assert!(golden.is_dir(), "missing {}; bless with {BLESS_VAR}=1", golden.display());
+    assert!(
+        golden.is_dir(),
+        "missing {}; bless with {BLESS_VAR}=1",
+        golden.display()
+    );
     let scratch = tempfile::tempdir().expect("tempdir");
     let shard = scratch.path().join("s");
     copy_tree(&golden, &shard);
     let engine = ShardEngine::open(&shard, config(), mapping()).expect("golden shard opens");
     for n in 0..5 {
-        let found = engine.get(&format!("doc-{n}")).expect("get").expect("golden document");
-        assert_eq!(found.source, Bytes::from(format!(r#"{{"title":"golden {n}","n":{n}}}"#)));
+        let found = engine
+            .get(&format!("doc-{n}"))
+            .expect("get")
+            .expect("golden document");
+        assert_eq!(
+            found.source,
+            Bytes::from(format!(r#"{{"title":"golden {n}","n":{n}}}"#))
+        );
         assert_eq!(found.state.seq_no, n);
     }
     let leases = engine.retention_leases();

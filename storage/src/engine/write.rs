@@ -6,8 +6,6 @@
 //! A failure before the append changes nothing; a failure after it fails the engine, and
 //! reopening replays the translog, so no seq-no is ever left half-applied.
 
-use std::collections::BTreeMap;
-
 use bytes::Bytes;
 use tantivy::schema::OwnedValue;
 use tantivy::{TantivyDocument, Term};
@@ -271,7 +269,16 @@ impl ShardEngine {
             Prepared::Index(parsed) => Some(parsed),
             Prepared::Delete => None,
         };
-        self.apply_to_index(state, &operation, parsed, Some(location))?;
+        // Without a live copy anywhere (new id, or a tombstone) there is nothing to delete; a
+        // delete term costs a lookup in every segment at the next commit.
+        let replaces_live_copy = live.is_some();
+        self.apply_to_index(
+            state,
+            &operation,
+            parsed,
+            Some(location),
+            replaces_live_copy,
+        )?;
         Ok(WriteResult {
             outcome,
             seq_no: operation.seq_no,
@@ -366,7 +373,8 @@ impl ShardEngine {
         } else {
             parse_for_replica(&state.mapping.clone(), operation)?
         };
-        let stale = self.is_stale(state, operation)?;
+        let current = self.current_state(state, &operation.id)?;
+        let stale = is_stale(current, operation);
         let location = self
             .translog
             .append_record(raw)
@@ -375,7 +383,8 @@ impl ShardEngine {
             self.mark_processed(state, operation.seq_no, location);
             return Ok(ReplicaStep::Stale(location));
         }
-        self.apply_to_index(state, operation, parsed, Some(location))?;
+        let replaces_live_copy = current.is_some_and(|current| !current.deleted);
+        self.apply_to_index(state, operation, parsed, Some(location), replaces_live_copy)?;
         Ok(ReplicaStep::Applied(location))
     }
 
@@ -392,11 +401,17 @@ impl ShardEngine {
             )));
         }
         let parsed = parse_for_replica(&state.mapping.clone(), operation)?;
-        if self.is_stale(&state, operation)? {
+        let current = if operation.op_type == OpType::NoOp {
+            None
+        } else {
+            self.current_state(&state, &operation.id)?
+        };
+        if is_stale(current, operation) {
             state.processed.mark_processed(operation.seq_no);
             return Ok(());
         }
-        self.apply_to_index(&mut state, operation, parsed, None)
+        let replaces_live_copy = current.is_some_and(|current| !current.deleted);
+        self.apply_to_index(&mut state, operation, parsed, None, replaces_live_copy)
     }
 
     /// Fills every seq-no hole below the max seq-no with a no-op (primary only), so the local
@@ -472,24 +487,19 @@ impl ShardEngine {
         Ok(find_committed(&self.searcher(), &self.schema, id)?.map(|(_, state)| state))
     }
 
-    fn is_stale(&self, state: &WriteState, operation: &Operation) -> Result<bool, EngineError> {
-        if operation.op_type == OpType::NoOp {
-            return Ok(false);
-        }
-        let current = self.current_state(state, &operation.id)?;
-        Ok(current.is_some_and(|current| current.seq_no >= operation.seq_no))
-    }
-
     fn apply_to_index(
         &self,
         state: &mut WriteState,
         operation: &Operation,
         parsed: Option<ParsedDocument>,
         location: Option<Location>,
+        replaces_live_copy: bool,
     ) -> Result<(), EngineError> {
         if operation.op_type != OpType::NoOp {
-            let id_term = Term::from_field_text(self.schema.id, &operation.id);
-            state.writer.delete_term(id_term);
+            if replaces_live_copy {
+                let id_term = Term::from_field_text(self.schema.id, &operation.id);
+                state.writer.delete_term(id_term);
+            }
             let doc_state = DocState {
                 seq_no: operation.seq_no,
                 primary_term: operation.primary_term,
@@ -538,10 +548,10 @@ impl ShardEngine {
         document.add_i64(schema.version, operation.version);
         document.add_u64(schema.primary_term, operation.primary_term);
         if !parsed.text_values.is_empty() {
-            document.add_object(schema.text, to_object(parsed.text_values));
+            document.add_field_value(schema.text, &OwnedValue::Object(parsed.text_values));
         }
         if !parsed.exact_values.is_empty() {
-            document.add_object(schema.exact, to_object(parsed.exact_values));
+            document.add_field_value(schema.exact, &OwnedValue::Object(parsed.exact_values));
         }
         for path in &parsed.field_names {
             document.add_text(schema.field_names, path);
@@ -550,14 +560,17 @@ impl ShardEngine {
     }
 }
 
+/// Whether `operation` is older than (or the same as) what the id already has: a no-op never
+/// is, and neither is anything for an id the shard has never seen.
+fn is_stale(current: Option<DocState>, operation: &Operation) -> bool {
+    operation.op_type != OpType::NoOp
+        && current.is_some_and(|current| current.seq_no >= operation.seq_no)
+}
+
 enum ReplicaStep {
     Duplicate,
     Stale(Location),
     Applied(Location),
-}
-
-fn to_object(values: Vec<(String, OwnedValue)>) -> BTreeMap<String, OwnedValue> {
-    values.into_iter().collect()
 }
 
 fn prepare(mapping: &Mapping, request: &WriteRequest) -> Result<Prepared, EngineError> {

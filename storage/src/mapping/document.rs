@@ -143,10 +143,11 @@ impl Inference<'_> {
                 )?;
                 continue;
             }
-            let path = join(parent, key);
+            // Paths are built only where needed: most keys of most documents are mapped leaves.
             match properties.and_then(|props| props.get(key)) {
                 Some(field) if field.field_type == FieldType::Object && field.enabled => {
                     let inner_dynamic = field.dynamic.unwrap_or(dynamic);
+                    let path = join(parent, key);
                     for inner in objects_in(value) {
                         self.walk(
                             inner,
@@ -158,7 +159,7 @@ impl Inference<'_> {
                     }
                 }
                 Some(_) => {}
-                None => self.unmapped(key, &path, parent, value, dynamic, depth)?,
+                None => self.unmapped(key, &join(parent, key), parent, value, dynamic, depth)?,
             }
         }
         Ok(())

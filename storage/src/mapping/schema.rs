@@ -7,8 +7,8 @@
 //! types. This module must never depend on a particular mapping.
 
 use tantivy::schema::{
-    Field, IndexRecordOption, JsonObjectOptions, NumericOptions, Schema, TextFieldIndexing,
-    TextOptions, FAST, STORED, STRING,
+    Field, IndexRecordOption, JsonObjectOptions, Schema, TextFieldIndexing, TextOptions, FAST,
+    STORED, STRING,
 };
 
 /// Name of the stored, indexed document id field.
@@ -46,7 +46,7 @@ pub struct ShardSchema {
     pub source: Field,
     /// `_routing`: raw, indexed, stored.
     pub routing: Field,
-    /// `_seq_no`: i64 column, indexed.
+    /// `_seq_no`: i64 column.
     pub seq_no: Field,
     /// `_version`: i64 column.
     pub version: Field,
@@ -67,10 +67,8 @@ impl ShardSchema {
         let id = builder.add_text_field(ID_FIELD, STRING | STORED);
         let source = builder.add_bytes_field(SOURCE_FIELD, STORED);
         let routing = builder.add_text_field(ROUTING_FIELD, STRING | STORED);
-        let seq_no = builder.add_i64_field(
-            SEQ_NO_FIELD,
-            NumericOptions::default().set_indexed().set_fast(),
-        );
+        // Columnar only: seq-nos are read per document, never searched by term.
+        let seq_no = builder.add_i64_field(SEQ_NO_FIELD, FAST);
         let version = builder.add_i64_field(VERSION_FIELD, FAST);
         let primary_term = builder.add_u64_field(PRIMARY_TERM_FIELD, FAST);
         let text_indexing = TextFieldIndexing::default()

@@ -1,0 +1,283 @@
+//! The index service: the node's indices, their metadata in the cluster state and their open
+//! shard engines, and name resolution (wildcards, comma lists, aliases).
+//!
+//! It owns the rule that metadata is persisted before shards see it (a mapping is written to
+//! `state.json` before `set_mapping`). Every method here may block (fsync, tantivy commits):
+//! async callers run it on the blocking pool. It must never speak HTTP.
+
+pub mod admin;
+mod mapping;
+pub mod names;
+pub mod refresher;
+pub mod routing;
+pub mod settings;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Mutex, RwLock};
+use tandem_storage::{Mapping, ShardEngine};
+
+use crate::cluster_state::{index_dir, ClusterState, IndexMeta, IndexState};
+use crate::error::{NodeError, NodeResult};
+
+/// An open index: its shard engines and what writes to it need.
+#[derive(Debug)]
+pub struct IndexHandle {
+    /// Index name.
+    pub name: String,
+    /// Index uuid.
+    pub uuid: String,
+    /// Primary shards, by shard number.
+    pub shards: Vec<Arc<ShardEngine>>,
+    /// Serializes mapping changes of this index.
+    pub mapping_lock: Mutex<()>,
+    /// `index.refresh_interval` (`None` = never).
+    pub refresh_interval: Mutex<Option<Duration>>,
+    /// When the scheduler last refreshed it.
+    pub last_refresh: Mutex<Instant>,
+}
+
+impl IndexHandle {
+    /// The shard a routing value (or id) goes to.
+    pub fn shard_of(&self, routing: &str) -> u32 {
+        let count = u32::try_from(self.shards.len()).expect("shard count is at most 1024");
+        routing::shard_for(routing, count)
+    }
+
+    /// The engine of shard `shard`.
+    pub fn shard(&self, shard: u32) -> &Arc<ShardEngine> {
+        &self.shards[shard as usize]
+    }
+}
+
+/// How an index expression resolves.
+#[derive(Debug, Clone, Copy)]
+pub struct ResolveOptions {
+    /// Missing concrete names are skipped instead of failing.
+    pub ignore_unavailable: bool,
+    /// An expression matching nothing is fine.
+    pub allow_no_indices: bool,
+    /// Wildcards match open indices.
+    pub expand_open: bool,
+    /// Wildcards match closed indices.
+    pub expand_closed: bool,
+}
+
+impl Default for ResolveOptions {
+    fn default() -> Self {
+        ResolveOptions {
+            ignore_unavailable: false,
+            allow_no_indices: true,
+            expand_open: true,
+            expand_closed: true,
+        }
+    }
+}
+
+/// All indices of the node.
+#[derive(Debug)]
+pub struct IndexService {
+    data: PathBuf,
+    state: Mutex<ClusterState>,
+    open: RwLock<BTreeMap<String, Arc<IndexHandle>>>,
+    /// Serializes index creation, deletion, open and close.
+    admin: Mutex<()>,
+}
+
+impl IndexService {
+    /// Loads the cluster state from `data` and opens every open index's shards.
+    pub fn open(data: &Path) -> NodeResult<IndexService> {
+        let state = match ClusterState::load(data)? {
+            Some(state) => state,
+            None => {
+                let state = ClusterState {
+                    cluster_uuid: crate::ids::base64_uuid(),
+                    ..ClusterState::default()
+                };
+                state.persist(data)?;
+                state
+            }
+        };
+        let service = IndexService {
+            data: data.to_path_buf(),
+            state: Mutex::new(state.clone()),
+            open: RwLock::new(BTreeMap::new()),
+            admin: Mutex::new(()),
+        };
+        for meta in state.indices.values() {
+            if meta.state == IndexState::Open {
+                let handle = service.open_shards(meta, false)?;
+                service.open.write().insert(meta.name.clone(), Arc::new(handle));
+            }
+        }
+        Ok(service)
+    }
+
+    /// A copy of the cluster state.
+    pub fn state(&self) -> ClusterState {
+        self.state.lock().clone()
+    }
+
+    /// Runs `change` on the cluster state and persists it; nothing changes if either fails.
+    pub fn update_state<T>(
+        &self,
+        change: impl FnOnce(&mut ClusterState) -> NodeResult<T>,
+    ) -> NodeResult<T> {
+        let mut state = self.state.lock();
+        let mut next = state.clone();
+        let result = change(&mut next)?;
+        next.persist(&self.data)?;
+        *state = next;
+        Ok(result)
+    }
+
+    /// Changes transient settings (memory only).
+    pub fn update_transient(&self, change: impl FnOnce(&mut ClusterState)) {
+        change(&mut self.state.lock());
+    }
+
+    /// Metadata of one index by exact name.
+    pub fn meta(&self, name: &str) -> NodeResult<IndexMeta> {
+        self.state
+            .lock()
+            .indices
+            .get(name)
+            .cloned()
+            .ok_or_else(|| NodeError::no_index(name))
+    }
+
+    /// The open index named `name` (or the single index an alias points to).
+    pub fn handle(&self, name: &str) -> NodeResult<Arc<IndexHandle>> {
+        if let Some(handle) = self.open.read().get(name) {
+            return Ok(handle.clone());
+        }
+        let state = self.state.lock();
+        if let Some(meta) = state.indices.get(name) {
+            return Err(NodeError::IndexClosed {
+                index: meta.name.clone(),
+                uuid: meta.uuid.clone(),
+            });
+        }
+        let targets = state.resolve_alias(name);
+        drop(state);
+        match targets.as_slice() {
+            [single] => self.handle(single),
+            [] => Err(NodeError::no_index(name)),
+            _ => Err(NodeError::illegal(format!(
+                "no write index is defined for alias [{name}]. The write index may be explicitly disabled using is_write_index=false or the alias points to multiple indices without one being designated as a write index"
+            ))),
+        }
+    }
+
+    /// Every open index.
+    pub fn open_handles(&self) -> Vec<Arc<IndexHandle>> {
+        self.open.read().values().cloned().collect()
+    }
+
+    /// Resolves an index expression (comma list, wildcards, `_all`, aliases, `-exclusions`)
+    /// to concrete index names, sorted.
+    pub fn resolve(&self, expression: &str, options: ResolveOptions) -> NodeResult<Vec<String>> {
+        let state = self.state.lock();
+        let mut found: Vec<String> = Vec::new();
+        let expandable = |meta: &IndexMeta| match meta.state {
+            IndexState::Open => options.expand_open,
+            IndexState::Close => options.expand_closed,
+        };
+        let parts: Vec<&str> = expression.split(',').map(str::trim).collect();
+        let mut saw_wildcard = false;
+        for (position, part) in parts.iter().enumerate() {
+            if names::is_all(part) {
+                saw_wildcard = true;
+                found.extend(
+                    state
+                        .indices
+                        .values()
+                        .filter(|meta| expandable(meta) && !meta.name.starts_with('.'))
+                        .map(|meta| meta.name.clone()),
+                );
+            } else if let Some(excluded) = part.strip_prefix('-').filter(|_| position > 0) {
+                found.retain(|name| !names::glob_match(excluded, name));
+            } else if part.contains('*') {
+                saw_wildcard = true;
+                for meta in state.indices.values().filter(|meta| expandable(meta)) {
+                    let alias_hit = meta.aliases.keys().any(|alias| names::glob_match(part, alias));
+                    if names::glob_match(part, &meta.name) || alias_hit {
+                        found.push(meta.name.clone());
+                    }
+                }
+            } else {
+                let targets = state.resolve_alias(part);
+                if targets.is_empty() && !options.ignore_unavailable {
+                    return Err(NodeError::no_index(*part));
+                }
+                found.extend(targets);
+            }
+        }
+        found.sort();
+        found.dedup();
+        if found.is_empty() && !options.allow_no_indices {
+            let shown = if saw_wildcard { expression } else { parts[0] };
+            return Err(NodeError::no_index(shown));
+        }
+        Ok(found)
+    }
+
+    /// Opens (or creates) the shards of an index.
+    fn open_shards(&self, meta: &IndexMeta, create: bool) -> NodeResult<IndexHandle> {
+        let mapping = Arc::new(Mapping::from_json(&meta.mapping, meta.mapping_version)?);
+        let config = settings::engine_config(&meta.settings);
+        let dir = index_dir(&self.data, &meta.uuid);
+        let mut shards = Vec::with_capacity(meta.number_of_shards as usize);
+        for shard in 0..meta.number_of_shards {
+            let shard_dir = dir.join(shard.to_string());
+            let engine = if create {
+                ShardEngine::create(&shard_dir, config.clone(), mapping.clone())?
+            } else {
+                ShardEngine::open(&shard_dir, config.clone(), mapping.clone())?
+            };
+            shards.push(Arc::new(engine));
+        }
+        tracing::info!(index = %meta.name, uuid = %meta.uuid, shards = shards.len(), "index opened");
+        Ok(IndexHandle {
+            name: meta.name.clone(),
+            uuid: meta.uuid.clone(),
+            shards,
+            mapping_lock: Mutex::new(()),
+            refresh_interval: Mutex::new(settings::refresh_interval(&meta.settings)),
+            last_refresh: Mutex::new(Instant::now()),
+        })
+    }
+
+    /// Closes every shard (refresh + sync) at shutdown.
+    pub fn close_all(&self) {
+        let handles: Vec<Arc<IndexHandle>> = std::mem::take(&mut *self.open.write())
+            .into_values()
+            .collect();
+        for handle in handles {
+            close_handle(handle);
+        }
+    }
+}
+
+/// Closes an index's engines; engines still borrowed elsewhere are refreshed and synced.
+fn close_handle(handle: Arc<IndexHandle>) {
+    let name = handle.name.clone();
+    let shards = match Arc::try_unwrap(handle) {
+        Ok(handle) => handle.shards,
+        Err(shared) => shared.shards.clone(),
+    };
+    for (number, shard) in shards.into_iter().enumerate() {
+        let result = match Arc::try_unwrap(shard) {
+            Ok(engine) => engine.close(),
+            Err(shared) => shared
+                .refresh(true)
+                .and_then(|_| shared.sync_translog()),
+        };
+        if let Err(error) = result {
+            tracing::error!(index = %name, shard = number, %error, "closing shard failed");
+        }
+    }
+}
