@@ -359,6 +359,50 @@ impl SnapshotInstaller {
         fs::metadata(self.staging.join(INDEX_DIR_NAME).join(name)).map_or(0, |m| m.len())
     }
 
+    /// Switches to the manifest of a newer pin (the copy was interrupted and the leader pinned
+    /// again), keeping what can be kept: tantivy's segment files are immutable and uniquely
+    /// named, so a file of the same name and size holds the same bytes and its written prefix
+    /// stays; every other file, and `meta.json`, is removed and copied again. Returns the bytes
+    /// already written per file of the new manifest. Blocking.
+    pub fn replace_manifest(
+        &mut self,
+        manifest: SnapshotManifest,
+    ) -> Result<BTreeMap<String, u64>, EngineError> {
+        if manifest.files.len() > SNAPSHOT_FILES_MAX {
+            return Err(EngineError::IllegalArgument(
+                "too many snapshot files".into(),
+            ));
+        }
+        for file in &manifest.files {
+            check_file_name(&file.name)?;
+        }
+        let index_dir = self.staging.join(INDEX_DIR_NAME);
+        let mut written = BTreeMap::new();
+        let entries = fs::read_dir(&index_dir).map_err(EngineError::io(&index_dir))?;
+        for entry in entries {
+            let entry = entry.map_err(EngineError::io(&index_dir))?;
+            let name = entry.file_name().to_string_lossy().to_string();
+            let on_disk = entry
+                .metadata()
+                .map_err(EngineError::io(entry.path()))?
+                .len();
+            let kept = name != META_FILE_NAME
+                && self.size_of(&name) == manifest_size(&manifest, &name)
+                && manifest_size(&manifest, &name).is_some_and(|size| on_disk <= size);
+            if kept {
+                written.insert(name, on_disk);
+            } else {
+                fs::remove_file(entry.path()).map_err(EngineError::io(entry.path()))?;
+            }
+        }
+        self.manifest = manifest;
+        Ok(written)
+    }
+
+    fn size_of(&self, name: &str) -> Option<u64> {
+        manifest_size(&self.manifest, name)
+    }
+
     /// Writes a received chunk. Chunks of one file may arrive in any order. Blocking.
     pub fn write_chunk(&self, name: &str, offset: u64, data: &[u8]) -> Result<(), EngineError> {
         check_file_name(name)?;
@@ -450,6 +494,14 @@ impl SnapshotInstaller {
     pub fn abort(self) -> Result<(), EngineError> {
         fs::remove_dir_all(&self.staging).map_err(EngineError::io(&self.staging))
     }
+}
+
+fn manifest_size(manifest: &SnapshotManifest, name: &str) -> Option<u64> {
+    manifest
+        .files
+        .iter()
+        .find(|file| file.name == name)
+        .map(|file| file.size_bytes)
 }
 
 fn check_file_name(name: &str) -> Result<(), EngineError> {
