@@ -114,3 +114,38 @@ fn storage_knows_nothing_of_networks_or_the_protocol() {
         );
     }
 }
+
+#[test]
+fn replication_logic_stays_free_of_io_runtimes() {
+    let dependencies = dependencies_of("replication");
+    for forbidden in [
+        "tokio",
+        "quinn",
+        "rustls",
+        "tandem-transport",
+        "tandem-node",
+    ] {
+        assert!(
+            !dependencies.contains(forbidden),
+            "replication depends on {forbidden}"
+        );
+    }
+}
+
+#[test]
+fn search_knows_nothing_of_networks() {
+    let dependencies = dependencies_of("search");
+    for forbidden in [
+        "tokio",
+        "quinn",
+        "axum",
+        "hyper",
+        "tandem-node",
+        "tandem-transport",
+    ] {
+        assert!(
+            !dependencies.contains(forbidden),
+            "search depends on {forbidden}"
+        );
+    }
+}
