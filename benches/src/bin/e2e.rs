@@ -1,0 +1,380 @@
+//! The end-to-end benchmark runner: a real `tandem` node over HTTP against in-process
+//! baselines measured in the same run.
+//!
+//! - REST `_bulk` ingest of ~1 KB documents with `request` durability, against the shard
+//!   engine's own in-process rate on the same documents (target ≥ 0.6×).
+//! - `_search` match and term queries, p50 latency over HTTP, against the same queries run
+//!   in-process on raw tantivy over the same documents (target ≤ 2×).
+//! - The node's peak resident memory (VmHWM).
+//!
+//! Run: `cargo build --release -p tandem-node && cargo run --release -p tandem-benches --bin e2e`
+//! (`-- --bulk-docs N --search-docs N` to size it). Binds 127.0.0.1 only, stops the node and
+//! removes its data when done.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use tandem_benches::{log_documents, log_mapping_json, LogDocument};
+use tandem_storage::engine::{IndexRequest, VersionCheck, WriteRequest};
+use tandem_storage::{EngineConfig, Mapping, ShardEngine};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{QueryParser, TermQuery};
+use tantivy::schema::{IndexRecordOption, Schema, FAST, INDEXED, STORED, STRING, TEXT};
+use tantivy::{doc, Index, IndexWriter, TantivyDocument, Term};
+
+const BULK_DOCS: usize = 1000;
+const QUERIES_PER_KIND: usize = 300;
+const PADDING_WORDS: &str = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua ";
+
+struct Args {
+    bulk_docs: usize,
+    search_docs: usize,
+    tandem: PathBuf,
+}
+
+fn args() -> Args {
+    let mut args = Args {
+        bulk_docs: 100_000,
+        search_docs: 1_000_000,
+        tandem: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/tandem"),
+    };
+    let mut raw = std::env::args().skip(1);
+    while let Some(flag) = raw.next() {
+        let value = raw.next().unwrap_or_default();
+        match flag.as_str() {
+            "--bulk-docs" => args.bulk_docs = value.parse().expect("--bulk-docs takes a number"),
+            "--search-docs" => {
+                args.search_docs = value.parse().expect("--search-docs takes a number")
+            }
+            "--tandem" => args.tandem = PathBuf::from(value),
+            other => panic!("unknown flag {other}"),
+        }
+    }
+    args
+}
+
+/// Log documents padded to about 1 KB, as the bulk target specifies.
+fn kilobyte_documents(first: u64, count: usize) -> Vec<LogDocument> {
+    log_documents(42, first, count)
+        .into_iter()
+        .map(|mut document| {
+            let mut source: serde_json::Value =
+                serde_json::from_slice(&document.source).expect("json");
+            let padding = PADDING_WORDS.repeat(
+                1 + (1024usize.saturating_sub(document.source.len())) / PADDING_WORDS.len(),
+            );
+            source["payload"] = serde_json::Value::String(
+                padding[..1024 - document.source.len().min(1000)].to_string(),
+            );
+            document.source = Bytes::from(source.to_string());
+            document
+        })
+        .collect()
+}
+
+fn bulk_mapping() -> serde_json::Value {
+    let mut mapping = log_mapping_json();
+    mapping["properties"]["payload"] = serde_json::json!({"type": "text"});
+    mapping
+}
+
+struct Node {
+    child: Child,
+    url: String,
+    _data: tempfile::TempDir,
+}
+
+impl Node {
+    fn start(binary: &PathBuf) -> Node {
+        let data = tempfile::tempdir().expect("data dir");
+        let port = free_port();
+        let transport = free_port();
+        let mut child = Command::new(binary)
+            .args(["-E", &format!("path.data={}", data.path().display())])
+            .args([
+                "-E",
+                &format!("http.port={port}"),
+                "-E",
+                &format!("transport.port={transport}"),
+            ])
+            .args(["-E", "cluster.name=bench"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|error| {
+                panic!(
+                    "cannot start {}: {error}; build it with cargo build --release -p tandem-node",
+                    binary.display()
+                )
+            });
+        let url = format!("http://127.0.0.1:{port}");
+        let client = reqwest::blocking::Client::new();
+        let started = Instant::now();
+        while client.get(&url).send().is_err() {
+            if started.elapsed() > Duration::from_secs(30) {
+                let _ = child.kill();
+                let stderr = child.stderr.take().map(|s| {
+                    BufReader::new(s)
+                        .lines()
+                        .map_while(Result::ok)
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                });
+                panic!("node did not answer: {stderr:?}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Node {
+            child,
+            url,
+            _data: data,
+        }
+    }
+
+    fn peak_rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free port")
+}
+
+fn engine_rate(documents: &[LogDocument]) -> f64 {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mapping = Arc::new(Mapping::from_json(&bulk_mapping(), 1).expect("mapping"));
+    let engine = ShardEngine::create(&dir.path().join("s"), EngineConfig::primary(), mapping)
+        .expect("engine");
+    let started = Instant::now();
+    for bulk in documents.chunks(BULK_DOCS) {
+        let requests: Vec<WriteRequest> = bulk
+            .iter()
+            .map(|document| {
+                WriteRequest::Index(IndexRequest {
+                    id: document.id.clone(),
+                    source: document.source.clone(),
+                    routing: None,
+                    create_only: false,
+                    version_check: VersionCheck::None,
+                    auto_generated_id: false,
+                })
+            })
+            .collect();
+        for result in engine.write_batch(&requests).expect("bulk") {
+            result.expect("indexed");
+        }
+    }
+    engine.refresh(true).expect("refresh");
+    let rate = documents.len() as f64 / started.elapsed().as_secs_f64();
+    engine.close().expect("close");
+    rate
+}
+
+fn create_index(
+    client: &reqwest::blocking::Client,
+    url: &str,
+    index: &str,
+    mapping: serde_json::Value,
+) {
+    let body = serde_json::json!({
+        "settings": {"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": "30s"},
+        "mappings": mapping,
+    });
+    let response = client
+        .put(format!("{url}/{index}"))
+        .json(&body)
+        .send()
+        .expect("create index");
+    assert!(
+        response.status().is_success(),
+        "create index: {}",
+        response.text().unwrap_or_default()
+    );
+}
+
+fn rest_bulk(
+    client: &reqwest::blocking::Client,
+    url: &str,
+    index: &str,
+    documents: &[LogDocument],
+) -> f64 {
+    let started = Instant::now();
+    for bulk in documents.chunks(BULK_DOCS) {
+        let mut body = Vec::with_capacity(bulk.len() * 1100);
+        for document in bulk {
+            body.extend_from_slice(
+                format!("{{\"index\":{{\"_id\":\"{}\"}}}}\n", document.id).as_bytes(),
+            );
+            body.extend_from_slice(&document.source);
+            body.push(b'\n');
+        }
+        let response = client
+            .post(format!("{url}/{index}/_bulk"))
+            .header("content-type", "application/x-ndjson")
+            .body(body)
+            .send()
+            .expect("bulk");
+        let status = response.status();
+        let text = response.text().unwrap_or_default();
+        assert!(
+            status.is_success() && text.contains("\"errors\":false"),
+            "bulk failed: {status} {}",
+            &text[..text.len().min(500)]
+        );
+    }
+    let response = client
+        .post(format!("{url}/{index}/_refresh"))
+        .send()
+        .expect("refresh");
+    assert!(response.status().is_success());
+    documents.len() as f64 / started.elapsed().as_secs_f64()
+}
+
+fn p50(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+const WORDS: &[&str] = &[
+    "request", "cache", "upstream", "timeout", "tandem", "replica", "commit", "query", "latency",
+    "retry",
+];
+
+fn rest_queries(
+    client: &reqwest::blocking::Client,
+    url: &str,
+    index: &str,
+) -> (Duration, Duration) {
+    let run = |query: serde_json::Value| {
+        let started = Instant::now();
+        let response = client
+            .post(format!("{url}/{index}/_search"))
+            .json(&serde_json::json!({"query": query}))
+            .send()
+            .expect("search");
+        assert!(
+            response.status().is_success(),
+            "search failed: {}",
+            response.text().unwrap_or_default()
+        );
+        let _ = response.bytes();
+        started.elapsed()
+    };
+    let matches = (0..QUERIES_PER_KIND)
+        .map(|n| run(serde_json::json!({"match": {"message": WORDS[n % WORDS.len()]}})))
+        .collect();
+    let terms = (0..QUERIES_PER_KIND)
+        .map(|n| run(serde_json::json!({"term": {"host": format!("host-{:02}", n % 40)}})))
+        .collect();
+    (p50(matches), p50(terms))
+}
+
+fn in_process_queries(documents: &[LogDocument]) -> (Duration, Duration) {
+    let mut builder = Schema::builder();
+    let source = builder.add_bytes_field("_source", STORED);
+    let message = builder.add_text_field("message", TEXT);
+    let host = builder.add_text_field("host", STRING | FAST);
+    let status = builder.add_i64_field("status", INDEXED | FAST);
+    let index = Index::create_in_ram(builder.build());
+    let mut writer: IndexWriter<TantivyDocument> = index
+        .writer_with_num_threads(1, 64 * 1024 * 1024)
+        .expect("writer");
+    for document in documents {
+        writer
+            .add_document(doc!(source => document.source.as_ref(), message => document.message.as_str(), host => document.host.as_str(), status => document.status))
+            .expect("add");
+    }
+    writer.commit().expect("commit");
+    let reader = index.reader().expect("reader");
+    let searcher = reader.searcher();
+    let parser = QueryParser::for_index(&index, vec![message]);
+    // Like a search response: the top 10 with their sources, and the total count.
+    let run = |query: &dyn tantivy::query::Query| {
+        let started = Instant::now();
+        let (top, _count) = searcher
+            .search(query, &(TopDocs::with_limit(10).order_by_score(), Count))
+            .expect("search");
+        for (_, address) in top {
+            let _: TantivyDocument = searcher.doc(address).expect("doc");
+        }
+        started.elapsed()
+    };
+    let matches = (0..QUERIES_PER_KIND)
+        .map(|n| run(&*parser.parse_query(WORDS[n % WORDS.len()]).expect("query")))
+        .collect();
+    let terms = (0..QUERIES_PER_KIND)
+        .map(|n| {
+            run(&TermQuery::new(
+                Term::from_field_text(host, &format!("host-{:02}", n % 40)),
+                IndexRecordOption::Basic,
+            ))
+        })
+        .collect();
+    (p50(matches), p50(terms))
+}
+
+fn main() {
+    let args = args();
+    let client = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(300))
+        .build()
+        .expect("client");
+
+    println!("# tandem end-to-end benchmarks\n");
+    let bulk_documents = kilobyte_documents(0, args.bulk_docs);
+    let average_bytes =
+        bulk_documents.iter().map(|d| d.source.len()).sum::<usize>() / bulk_documents.len().max(1);
+    let engine = engine_rate(&bulk_documents);
+    let node = Node::start(&args.tandem);
+    create_index(&client, &node.url, "bulk", bulk_mapping());
+    let rest = rest_bulk(&client, &node.url, "bulk", &bulk_documents);
+    println!(
+        "| bulk ingest, {} docs of ~{average_bytes} B, request durability | docs/s | ratio |",
+        args.bulk_docs
+    );
+    println!("|---|---|---|");
+    println!("| shard engine in-process (baseline) | {engine:.0} | 1.00 |");
+    println!(
+        "| REST `_bulk`, 1,000 docs per request | {rest:.0} | **{:.2}** |\n",
+        rest / engine
+    );
+    drop(bulk_documents);
+
+    let search_documents = log_documents(7, 0, args.search_docs);
+    create_index(&client, &node.url, "search", log_mapping_json());
+    let load_rate = rest_bulk(&client, &node.url, "search", &search_documents);
+    let (rest_match, rest_term) = rest_queries(&client, &node.url, "search");
+    let (local_match, local_term) = in_process_queries(&search_documents);
+    println!("| search on {} docs (loaded at {load_rate:.0} docs/s), p50 of {QUERIES_PER_KIND} | in-process tantivy | REST `_search` | ratio |", args.search_docs);
+    println!("|---|---|---|---|");
+    println!(
+        "| `match` on `message` | {local_match:?} | {rest_match:?} | **{:.2}** |",
+        rest_match.as_secs_f64() / local_match.as_secs_f64()
+    );
+    println!(
+        "| `term` on `host` | {local_term:?} | {rest_term:?} | **{:.2}** |\n",
+        rest_term.as_secs_f64() / local_term.as_secs_f64()
+    );
+    match node.peak_rss_kib() {
+        Some(kib) => println!("node peak RSS (VmHWM): {:.1} MiB", kib as f64 / 1024.0),
+        None => println!("node peak RSS: unavailable (no /proc)"),
+    }
+}
