@@ -171,7 +171,7 @@ fn translog_appends(c: &mut Criterion) {
                 || {
                     let dir = tempfile::tempdir().expect("tempdir");
                     let config = TranslogConfig {
-                        durability: durability.clone(),
+                        durability,
                         generation_bytes_max: 64 * 1024 * 1024,
                     };
                     let translog =
