@@ -77,15 +77,28 @@ impl SnapshotManifest {
 #[derive(Debug)]
 pub struct SnapshotPins {
     dir: PathBuf,
-    next_pin_id: u64,
     pins: BTreeMap<u64, BTreeMap<String, SnapshotFile>>,
+}
+
+/// Pin ids are unique across every shard of the process and, thanks to a random base, across
+/// restarts: a follower names a pin without naming its shard, and a pin id left over from a
+/// previous run must never reach a new pin.
+fn next_pin_id() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::OnceLock;
+    static NEXT: OnceLock<AtomicU64> = OnceLock::new();
+    let counter = NEXT.get_or_init(|| {
+        let random = u64::from_str_radix(&random_id()[..12], 16).unwrap_or(1);
+        // Keep ids below 2^62 so they stay positive wherever they are printed as signed.
+        AtomicU64::new((random << 12) & ((1 << 62) - 1) | 1)
+    });
+    counter.fetch_add(1, Ordering::Relaxed)
 }
 
 impl SnapshotPins {
     pub(crate) fn new(shard_dir: &Path) -> SnapshotPins {
         SnapshotPins {
             dir: shard_dir.join(SNAPSHOTS_DIR_NAME),
-            next_pin_id: 1,
             pins: BTreeMap::new(),
         }
     }
@@ -118,8 +131,7 @@ impl ShardEngine {
                 "a shard holds at most {SNAPSHOT_PINS_MAX} snapshot pins"
             )));
         }
-        let pin_id = pins.next_pin_id;
-        pins.next_pin_id += 1;
+        let pin_id = next_pin_id();
         let pin_dir = pins.pin_dir(pin_id);
         let index_dir = self.dir().join(INDEX_DIR_NAME);
         let mut last_error = None;
