@@ -22,6 +22,10 @@ pub enum SearchError {
     /// A parameter is out of range or contradicts another (`illegal_argument_exception`, 400).
     #[error("{0}")]
     IllegalArgument(String),
+    /// Aggregations would create more buckets than `AGG_BUCKETS_MAX`
+    /// (`too_many_buckets_exception`, 400).
+    #[error("{0}")]
+    TooManyBuckets(String),
     /// Every shard failed (`search_phase_execution_exception`).
     #[error("all shards failed")]
     AllShardsFailed {
@@ -59,6 +63,8 @@ pub enum FailureKind {
     QueryShard,
     /// `illegal_argument_exception` (400).
     IllegalArgument,
+    /// `parse_exception` (400): a value (a date) does not parse in the field's format.
+    Parse,
     /// `too_many_clauses` (400): more leaf clauses than `QUERY_CLAUSES_MAX`.
     TooManyClauses,
     /// `too_many_buckets_exception` (400): more buckets than `AGG_BUCKETS_MAX`.
@@ -73,6 +79,7 @@ impl FailureKind {
         match self {
             FailureKind::QueryShard => "query_shard_exception",
             FailureKind::IllegalArgument => "illegal_argument_exception",
+            FailureKind::Parse => "parse_exception",
             FailureKind::TooManyClauses => "too_many_clauses",
             FailureKind::TooManyBuckets => "too_many_buckets_exception",
             FailureKind::Internal => "exception",
@@ -99,6 +106,13 @@ impl FailureCause {
     pub(crate) fn illegal_argument(reason: impl Into<String>) -> FailureCause {
         FailureCause {
             kind: FailureKind::IllegalArgument,
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn parse(reason: impl Into<String>) -> FailureCause {
+        FailureCause {
+            kind: FailureKind::Parse,
             reason: reason.into(),
         }
     }
@@ -144,6 +158,7 @@ impl SearchError {
             SearchError::Parsing(_) => "parsing_exception",
             SearchError::XContentParse(_) => "x_content_parse_exception",
             SearchError::IllegalArgument(_) => "illegal_argument_exception",
+            SearchError::TooManyBuckets(_) => "too_many_buckets_exception",
             SearchError::AllShardsFailed { .. } => "search_phase_execution_exception",
         }
     }
@@ -274,7 +289,10 @@ mod tests {
         assert_eq!(body["status"], 400);
         assert_eq!(body["error"]["type"], "search_phase_execution_exception");
         assert_eq!(body["error"]["reason"], "all shards failed");
-        assert_eq!(body["error"]["root_cause"].as_array().map(Vec::len), Some(2));
+        assert_eq!(
+            body["error"]["root_cause"].as_array().map(Vec::len),
+            Some(2)
+        );
         assert_eq!(body["error"]["failed_shards"][1]["index"], "b");
     }
 
