@@ -12,6 +12,7 @@
 //! removes its data when done.
 
 use std::io::{BufRead, BufReader};
+
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -258,25 +259,77 @@ const WORDS: &[&str] = &[
     "retry",
 ];
 
-fn rest_queries(
-    client: &reqwest::blocking::Client,
-    url: &str,
-    index: &str,
-) -> (Duration, Duration) {
-    let run = |query: serde_json::Value| {
-        let started = Instant::now();
-        let response = client
-            .post(format!("{url}/{index}/_search"))
-            .json(&serde_json::json!({"query": query}))
-            .send()
-            .expect("search");
-        assert!(
-            response.status().is_success(),
-            "search failed: {}",
-            response.text().unwrap_or_default()
+/// A minimal keep-alive HTTP/1.1 client on one TCP connection, so latency measures the node
+/// and loopback, not a client library's runtime hops.
+struct RawHttp {
+    stream: std::io::BufReader<std::net::TcpStream>,
+    host: String,
+}
+
+impl RawHttp {
+    fn connect(url: &str) -> RawHttp {
+        let host = url.trim_start_matches("http://").to_string();
+        let stream = std::net::TcpStream::connect(&host).expect("connect");
+        stream.set_nodelay(true).expect("nodelay");
+        RawHttp {
+            stream: std::io::BufReader::new(stream),
+            host,
+        }
+    }
+
+    fn post(&mut self, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
+        use std::io::{Read, Write};
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            self.host,
+            body.len()
         );
-        let _ = response.bytes();
-        started.elapsed()
+        let stream = self.stream.get_mut();
+        stream.write_all(head.as_bytes()).expect("write head");
+        stream.write_all(body).expect("write body");
+        let mut status_line = String::new();
+        self.stream
+            .read_line(&mut status_line)
+            .expect("status line");
+        let status = status_line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or(0);
+        let mut length = 0usize;
+        loop {
+            let mut line = String::new();
+            self.stream.read_line(&mut line).expect("header");
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse().expect("content length");
+                }
+            }
+        }
+        let mut response = vec![0u8; length];
+        self.stream.read_exact(&mut response).expect("body");
+        (status, response)
+    }
+}
+
+fn rest_queries(url: &str, index: &str) -> (Duration, Duration) {
+    let mut http = RawHttp::connect(url);
+    let path = format!("/{index}/_search");
+    let mut run = |query: serde_json::Value| {
+        let body = serde_json::to_vec(&serde_json::json!({"query": query})).expect("json");
+        let started = Instant::now();
+        let (status, response) = http.post(&path, &body);
+        let elapsed = started.elapsed();
+        assert_eq!(
+            status,
+            200,
+            "search failed: {}",
+            String::from_utf8_lossy(&response)
+        );
+        elapsed
     };
     let matches = (0..QUERIES_PER_KIND)
         .map(|n| run(serde_json::json!({"match": {"message": WORDS[n % WORDS.len()]}})))
@@ -331,6 +384,53 @@ fn in_process_queries(documents: &[LogDocument]) -> (Duration, Duration) {
     (p50(matches), p50(terms))
 }
 
+/// The same queries through tandem-search in-process, on a shard engine holding the documents:
+/// separates the REST layer's cost from the search crate's.
+fn engine_queries(documents: &[LogDocument]) -> (Duration, Duration) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mapping = Arc::new(Mapping::from_json(&log_mapping_json(), 1).expect("mapping"));
+    let engine = ShardEngine::create(&dir.path().join("s"), EngineConfig::primary(), mapping)
+        .expect("engine");
+    for bulk in documents.chunks(BULK_DOCS) {
+        let requests: Vec<WriteRequest> = bulk
+            .iter()
+            .map(|document| {
+                WriteRequest::Index(IndexRequest {
+                    id: document.id.clone(),
+                    source: document.source.clone(),
+                    routing: None,
+                    create_only: false,
+                    version_check: VersionCheck::None,
+                    auto_generated_id: false,
+                })
+            })
+            .collect();
+        for result in engine.write_batch(&requests).expect("bulk") {
+            result.expect("indexed");
+        }
+    }
+    engine.refresh(true).expect("refresh");
+    let shards = [tandem_search::ShardTarget::from_engine(
+        "search", 0, &engine,
+    )];
+    let run = |query: serde_json::Value| {
+        let started = Instant::now();
+        let request =
+            tandem_search::SearchRequest::from_json(&serde_json::json!({"query": query}), 0)
+                .expect("request");
+        let response = tandem_search::search(&request, &shards).expect("search");
+        let _ = serde_json::to_vec(&response.body).expect("render");
+        started.elapsed()
+    };
+    let matches = (0..QUERIES_PER_KIND)
+        .map(|n| run(serde_json::json!({"match": {"message": WORDS[n % WORDS.len()]}})))
+        .collect();
+    let terms = (0..QUERIES_PER_KIND)
+        .map(|n| run(serde_json::json!({"term": {"host": format!("host-{:02}", n % 40)}})))
+        .collect();
+    (p50(matches), p50(terms))
+}
+
 fn main() {
     let args = args();
     let client = reqwest::blocking::Client::builder()
@@ -361,8 +461,12 @@ fn main() {
     let search_documents = log_documents(7, 0, args.search_docs);
     create_index(&client, &node.url, "search", log_mapping_json());
     let load_rate = rest_bulk(&client, &node.url, "search", &search_documents);
-    let (rest_match, rest_term) = rest_queries(&client, &node.url, "search");
+    let (rest_match, rest_term) = rest_queries(&node.url, "search");
     let (local_match, local_term) = in_process_queries(&search_documents);
+    let (crate_match, crate_term) = engine_queries(&search_documents);
+    println!(
+        "(in-process through tandem-search, no HTTP: match {crate_match:?}, term {crate_term:?})\n"
+    );
     println!("| search on {} docs (loaded at {load_rate:.0} docs/s), p50 of {QUERIES_PER_KIND} | in-process tantivy | REST `_search` | ratio |", args.search_docs);
     println!("|---|---|---|---|");
     println!(

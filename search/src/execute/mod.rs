@@ -216,6 +216,10 @@ fn query_shard(
         true => None,
         false => Some(Arc::new(plan_aggs(&request.aggs, &shard.mapping)?)),
     };
+    if aggs.is_none() && is_plain_score_order(request, &keys) {
+        let fruit = top_by_score(&shard.searcher, query.as_ref(), window)?;
+        return Ok((fruit, keys));
+    }
     let collector = ShardCollector {
         keys: Arc::new(keys.clone()),
         top_k: window,
@@ -227,6 +231,57 @@ fn query_shard(
     };
     let fruit = shard.searcher.search(query.as_ref(), &collector)??;
     Ok((fruit, keys))
+}
+
+/// Whether the request only wants the best hits by descending score: the shape of most
+/// searches, which tantivy's own top-k and count collectors serve far faster than the general
+/// collector.
+fn is_plain_score_order(request: &SearchRequest, keys: &[SortKey]) -> bool {
+    let by_score_only = matches!(
+        keys,
+        [SortKey {
+            source: sort::SortSource::Score,
+            order: crate::request::SortOrder::Desc,
+            ..
+        }]
+    );
+    by_score_only && request.search_after.is_none() && request.min_score.is_none()
+}
+
+fn top_by_score(
+    searcher: &Searcher,
+    query: &dyn tantivy::query::Query,
+    window: usize,
+) -> Result<ShardFruit, FailureCause> {
+    use tantivy::collector::{Count, TopDocs};
+    let internal = |error: tantivy::TantivyError| FailureCause::internal(error.to_string());
+    if window == 0 {
+        let total = searcher.search(query, &Count).map_err(internal)?;
+        return Ok(ShardFruit {
+            total: total as u64,
+            max_score: None,
+            hits: Vec::new(),
+            aggs: None,
+        });
+    }
+    let collector = (TopDocs::with_limit(window).order_by_score(), Count);
+    let (top, total) = searcher.search(query, &collector).map_err(internal)?;
+    let max_score = top.first().map(|(score, _)| *score);
+    let hits = top
+        .into_iter()
+        .map(|(score, address)| Candidate {
+            values: vec![sort::SortValue::Double(f64::from(score))],
+            score,
+            segment: address.segment_ord,
+            doc: address.doc_id,
+        })
+        .collect();
+    Ok(ShardFruit {
+        total: total as u64,
+        max_score,
+        hits,
+        aggs: None,
+    })
 }
 
 /// The page of hits across shards, and the shards' aggregation states merged.
