@@ -66,8 +66,14 @@ pub struct ShardReplicationStatus {
     pub leader_checkpoint: i64,
     /// Bytes copied and total, while bootstrapping.
     pub bootstrap_bytes: Option<(u64, u64)>,
-    /// Retryable failures so far.
+    /// Retryable failures so far (`failed_read_requests`).
     pub retries: u64,
+    /// Operations received from the leader.
+    pub operations_read: u64,
+    /// Operations applied.
+    pub operations_written: u64,
+    /// Time spent applying, in milliseconds.
+    pub total_write_time_millis: u64,
 }
 
 /// Where one follower shard lives and what it follows.
@@ -105,15 +111,17 @@ pub struct FollowerRunner {
 }
 
 impl FollowerRunner {
-    /// Starts following: from a bootstrap, or from an open local shard.
+    /// Starts following: from a bootstrap, or from an open local shard; `start_paused` when
+    /// the replication was paused before a restart (nothing is requested until a resume).
     pub fn spawn(
         client: Arc<dyn LeaderClient>,
         hooks: Arc<dyn FollowerHooks>,
         spec: FollowerShardSpec,
         existing: Option<Arc<ShardEngine>>,
+        start_paused: Option<String>,
     ) -> FollowerRunner {
         let (control, control_rx) = mpsc::channel(CONTROLS_QUEUED_MAX);
-        let task = tokio::spawn(run(client, hooks, spec, existing, control_rx));
+        let task = tokio::spawn(run(client, hooks, spec, existing, start_paused, control_rx));
         FollowerRunner { control, task }
     }
 
@@ -138,6 +146,9 @@ struct Runner {
     manifests: Arc<Mutex<BTreeMap<u64, SnapshotManifest>>>,
     events: mpsc::Sender<Event>,
     started: Instant,
+    operations_read: u64,
+    operations_written: u64,
+    total_write_time_millis: u64,
 }
 
 async fn run(
@@ -145,6 +156,7 @@ async fn run(
     hooks: Arc<dyn FollowerHooks>,
     spec: FollowerShardSpec,
     existing: Option<Arc<ShardEngine>>,
+    start_paused: Option<String>,
     mut control: mpsc::Receiver<Control>,
 ) {
     let (events, mut event_rx) = mpsc::channel(EVENTS_QUEUED_MAX);
@@ -163,6 +175,9 @@ async fn run(
         manifests: Arc::new(Mutex::new(BTreeMap::new())),
         events,
         started: Instant::now(),
+        operations_read: 0,
+        operations_written: 0,
+        total_write_time_millis: 0,
         spec,
     };
     let mut task = FollowerShardTask::new(
@@ -171,6 +186,9 @@ async fn run(
         start,
         0,
     );
+    if let Some(reason) = start_paused {
+        task.pause_with_reason(reason);
+    }
     loop {
         while let Some(command) = task.poll_command() {
             if let Some(event) = runner.execute(command).await {
@@ -184,6 +202,9 @@ async fn run(
         tokio::select! {
             event = event_rx.recv() => {
                 let Some(event) = event else { return };
+                if let Event::ChangesAnswered { response, .. } = &event {
+                    runner.operations_read += u64::from(response.ops.count);
+                }
                 task.handle(event, runner.now_ms());
             }
             command = control.recv() => match command {
@@ -212,6 +233,9 @@ impl Runner {
                 .bootstrap_progress()
                 .map(|p| (p.bytes_done, p.bytes_total)),
             retries: task.retries(),
+            operations_read: self.operations_read,
+            operations_written: self.operations_written,
+            total_write_time_millis: self.total_write_time_millis,
         };
         self.hooks.progress(self.spec.leader.shard_id, status);
     }
@@ -256,7 +280,21 @@ impl Runner {
                     Err(reason) => return Some(Event::ApplyFailed(reason)),
                 }
             }
-            Command::Apply { records, .. } => return Some(self.apply(records).await),
+            Command::Apply {
+                records,
+                first_seq_no,
+                last_seq_no,
+            } => {
+                let started = Instant::now();
+                let event = self.apply(records).await;
+                if matches!(event, Event::Applied { .. }) {
+                    self.operations_written +=
+                        u64::try_from(last_seq_no - first_seq_no + 1).unwrap_or(0);
+                    self.total_write_time_millis +=
+                        u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                }
+                return Some(event);
+            }
             Command::RenewLease { retaining_seq_no } => {
                 let client = self.client.clone();
                 let request = Message::RetentionLease(RetentionLeaseRequest {

@@ -11,9 +11,11 @@
 pub mod client;
 pub mod follower;
 pub mod leader;
+pub mod service;
 
 pub use client::{CallError, InProcessLeader, LeaderClient};
 pub use follower::{
     Control, FollowerHooks, FollowerRunner, FollowerShardSpec, ShardReplicationStatus,
 };
 pub use leader::{LeaderIndex, LeaderService, LocalCluster};
+pub use service::{FollowerNode, RemoteClusters, ReplicationError, ReplicationService};

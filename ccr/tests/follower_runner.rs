@@ -241,7 +241,7 @@ fn assert_equal(leader: &Leader, hooks: &Hooks) {
 
 async fn follow(client: Arc<dyn LeaderClient>, mut leader: Leader, dir: &std::path::Path) {
     let hooks = Arc::new(Hooks::default());
-    let runner = FollowerRunner::spawn(client, hooks.clone(), spec(dir), None);
+    let runner = FollowerRunner::spawn(client, hooks.clone(), spec(dir), None, None);
     leader.write(300);
     caught_up(&leader, &hooks).await;
     assert_eq!(

@@ -327,6 +327,11 @@ impl FollowerShardTask {
         self.versions
     }
 
+    /// Pauses with `reason` (a task restored paused after a restart).
+    pub fn pause_with_reason(&mut self, reason: String) {
+        self.pause(reason);
+    }
+
     /// The next command to execute.
     pub fn poll_command(&mut self) -> Option<Command> {
         self.commands.pop_front()
@@ -429,6 +434,14 @@ impl FollowerShardTask {
         }
         self.cursor = None;
         self.retry_at_ms = None;
+        // Requests not yet sent are dropped; work already received (metadata, batches) and pin
+        // releases still run, so nothing is lost and no pin leaks.
+        self.commands.retain(|command| {
+            matches!(
+                command,
+                Command::Apply { .. } | Command::InstallMetadata { .. } | Command::ReleaseSnapshot { .. }
+            )
+        });
         self.phase = Phase::Paused { reason };
     }
 
