@@ -31,6 +31,12 @@ pub enum NodeError {
         /// The name asked for.
         index: String,
     },
+    /// `require_alias` was set and the target is not an alias.
+    #[error("no such index [{index}] and [require_alias] request flag is [true] and [{index}] is not an alias")]
+    NotAnAlias {
+        /// The name asked for.
+        index: String,
+    },
     /// An index with that name exists.
     #[error("index [{index}/{uuid}] already exists")]
     IndexAlreadyExists {
@@ -68,6 +74,13 @@ pub enum NodeError {
         kind: ParseKind,
         /// The reason text.
         reason: String,
+    },
+    /// A document body that is not JSON (`mapper_parsing_exception` caused by
+    /// `json_parse_exception`, as OpenSearch's document parser reports it).
+    #[error("failed to parse")]
+    DocumentParse {
+        /// The JSON parser's message.
+        cause: String,
     },
     /// A version precondition failed.
     #[error("{reason}")]
@@ -130,6 +143,17 @@ pub enum NodeError {
         method: String,
         /// The methods it takes.
         allowed: String,
+    },
+    /// A search or count failed (the search crate knows its OpenSearch type and status).
+    #[error("{0}")]
+    Search(#[from] tandem_search::SearchError),
+    /// An index block refuses the operation (`index.blocks.*`).
+    #[error("index [{index}] blocked by: [{block}];")]
+    Blocked {
+        /// The index.
+        index: String,
+        /// OpenSearch's block description, e.g. `FORBIDDEN/8/index write (api)`.
+        block: &'static str,
     },
     /// A feature tandem does not have (yet).
     #[error("{0}")]

@@ -125,9 +125,9 @@ impl NodeIdentity {
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path, magic: [u8; 8]) -> NodeResult<Option<T>> {
     match durable_file::read(path, magic, FORMAT_VERSION..=FORMAT_VERSION) {
-        Ok((_, payload)) => serde_json::from_slice(&payload)
-            .map(Some)
-            .map_err(|error| NodeError::State(format!("{} is unreadable: {error}", path.display()))),
+        Ok((_, payload)) => serde_json::from_slice(&payload).map(Some).map_err(|error| {
+            NodeError::State(format!("{} is unreadable: {error}", path.display()))
+        }),
         Err(DurableFileError::NotFound { .. }) => Ok(None),
         Err(error) => Err(NodeError::State(error.to_string())),
     }
@@ -160,9 +160,13 @@ mod tests {
             .persistent
             .insert("cluster.remote.a.seeds".into(), Value::from("h:1"));
         state.persist(dir.path()).expect("persist");
-        let read = ClusterState::load(dir.path()).expect("load").expect("exists");
+        let read = ClusterState::load(dir.path())
+            .expect("load")
+            .expect("exists");
         assert_eq!(read, state);
-        assert!(ClusterState::load(&dir.path().join("none")).expect("ok").is_none());
+        assert!(ClusterState::load(&dir.path().join("none"))
+            .expect("ok")
+            .is_none());
     }
 
     #[test]

@@ -23,7 +23,6 @@ pub const IGNORED_KEYS: &[&str] = &[
     "node.master",
     "node.data",
     "node.ingest",
-    "node.attr",
     "discovery.type",
     "discovery.seed_hosts",
     "cluster.initial_master_nodes",
@@ -36,7 +35,7 @@ pub const IGNORED_KEYS: &[&str] = &[
     "compatibility.override_main_response_version",
 ];
 /// Key prefixes tandem accepts and ignores.
-const IGNORED_PREFIXES: &[&str] = &["node.attr.", "plugins.security.", "logger.", "xpack."];
+const IGNORED_PREFIXES: &[&str] = &["plugins.security.", "logger.", "xpack."];
 
 /// Why the settings were refused. One line, naming the key.
 #[derive(Debug, Error)]
@@ -96,6 +95,8 @@ pub struct NodeConfig {
     pub remote_seeds: BTreeMap<String, Vec<String>>,
     /// `plugins.security.disabled`.
     pub security_disabled: bool,
+    /// `node.attr.*`: free-form node attributes, shown by `_nodes` and cluster defaults.
+    pub node_attributes: BTreeMap<String, String>,
     /// Keys accepted and ignored, for the start-up log.
     pub ignored_keys: Vec<String>,
 }
@@ -112,6 +113,7 @@ impl Default for NodeConfig {
             http_content_bytes_max: HTTP_CONTENT_BYTES_MAX_DEFAULT,
             remote_seeds: BTreeMap::new(),
             security_disabled: true,
+            node_attributes: BTreeMap::new(),
             ignored_keys: Vec::new(),
         }
     }
@@ -181,7 +183,10 @@ impl NodeConfig {
                 self.security_disabled = parse_bool(&text).map_err(|r| bad(&r))?
             }
             _ => {
-                if let Some(alias) = remote_alias(key) {
+                if let Some(attribute) = key.strip_prefix("node.attr.") {
+                    self.node_attributes
+                        .insert(attribute.to_string(), text.clone());
+                } else if let Some(alias) = remote_alias(key) {
                     let seeds = seed_list(value);
                     validate_seeds(&seeds).map_err(|r| bad(&r))?;
                     self.remote_seeds.insert(alias.to_string(), seeds);
@@ -202,7 +207,9 @@ fn is_ignored(key: &str) -> bool {
 
 /// `cluster.remote.<alias>.seeds` → `alias`.
 pub fn remote_alias(key: &str) -> Option<&str> {
-    let alias = key.strip_prefix("cluster.remote.")?.strip_suffix(".seeds")?;
+    let alias = key
+        .strip_prefix("cluster.remote.")?
+        .strip_suffix(".seeds")?;
     (!alias.is_empty() && !alias.contains('.')).then_some(alias)
 }
 

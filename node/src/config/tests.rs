@@ -45,13 +45,19 @@ fn opensearch_only_keys_are_ignored_and_unknown_keys_refused() {
     )
     .unwrap();
     assert_eq!(config.ignored_keys.len(), 3);
-    assert!(matches!(load("", &["foo.bar=1"]), Err(ConfigError::UnknownKey(_))));
+    assert!(matches!(
+        load("", &["foo.bar=1"]),
+        Err(ConfigError::UnknownKey(_))
+    ));
 }
 
 #[test]
 fn remote_seeds_must_be_host_port() {
     let config = load("cluster.remote.leader.seeds: [\"127.0.0.1:9300\"]\n", &[]).unwrap();
-    assert_eq!(config.remote_seeds["leader"], vec!["127.0.0.1:9300".to_string()]);
+    assert_eq!(
+        config.remote_seeds["leader"],
+        vec!["127.0.0.1:9300".to_string()]
+    );
     assert!(load("", &["cluster.remote.x.seeds=nohost"]).is_err());
 }
 

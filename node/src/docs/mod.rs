@@ -71,7 +71,9 @@ pub fn target(
 ) -> NodeResult<DocTarget> {
     let handle = match indices.handle(index) {
         Ok(handle) => handle,
-        Err(NodeError::IndexNotFound { .. }) if auto_create => {
+        Err(NodeError::IndexNotFound { .. })
+            if auto_create && indices.auto_create_allowed(index) =>
+        {
             match indices.create_index(index, CreateIndex::default()) {
                 Ok(_) | Err(NodeError::IndexAlreadyExists { .. }) => indices.handle(index)?,
                 Err(error) => return Err(error),
@@ -79,15 +81,52 @@ pub fn target(
         }
         Err(error) => return Err(error),
     };
-    let replicas = indices
-        .meta(&handle.name)
-        .map(|meta| meta.number_of_replicas)
-        .unwrap_or(0);
+    let replicas = handle.replicas.load(std::sync::atomic::Ordering::Relaxed);
     Ok(DocTarget {
         shard: handle.shard_of(routing),
         handle,
         shards_total: 1 + replicas,
     })
+}
+
+/// Remembers each index's handle and replica count for the items of one request, so a bulk
+/// of many items looks metadata up once per index.
+#[derive(Debug)]
+pub struct TargetCache<'a> {
+    indices: &'a IndexService,
+    by_index: std::collections::HashMap<String, (Arc<IndexHandle>, u32)>,
+}
+
+impl<'a> TargetCache<'a> {
+    /// An empty cache over `indices`.
+    pub fn new(indices: &'a IndexService) -> TargetCache<'a> {
+        TargetCache {
+            indices,
+            by_index: std::collections::HashMap::new(),
+        }
+    }
+
+    /// As [`target`], cached by index name.
+    pub fn target(
+        &mut self,
+        index: &str,
+        routing: &str,
+        auto_create: bool,
+    ) -> NodeResult<DocTarget> {
+        if let Some((handle, shards_total)) = self.by_index.get(index) {
+            return Ok(DocTarget {
+                shard: handle.shard_of(routing),
+                handle: handle.clone(),
+                shards_total: *shards_total,
+            });
+        }
+        let found = target(self.indices, index, routing, auto_create)?;
+        self.by_index.insert(
+            index.to_string(),
+            (found.handle.clone(), found.shards_total),
+        );
+        Ok(found)
+    }
 }
 
 /// Writes `requests` to one shard in order, installing mappings the documents need.
@@ -97,15 +136,35 @@ pub fn write_to_shard(
     target: &DocTarget,
     requests: &[WriteRequest],
 ) -> NodeResult<Vec<NodeResult<WriteResult>>> {
+    let block = *target.handle.write_block.lock();
+    if let Some((block, deletes_pass)) = block {
+        let refused = requests
+            .iter()
+            .any(|request| !(deletes_pass && matches!(request, WriteRequest::Delete(_))));
+        if refused {
+            // A blocked batch is refused whole; a delete-only batch under a block that lets
+            // deletes pass goes on below.
+            let refusal = || NodeError::Blocked {
+                index: target.handle.name.clone(),
+                block,
+            };
+            return Ok(requests.iter().map(|_| Err(refusal())).collect());
+        }
+    }
     let engine = target.handle.shard(target.shard);
     let mut results: Vec<NodeResult<WriteResult>> = Vec::with_capacity(requests.len());
     let mut mapping_updates = 0;
     while results.len() < requests.len() {
         let start = results.len();
         let batch = engine.write_batch(&requests[start..])?;
-        debug_assert!(!batch.is_empty(), "write_batch processes at least one request");
+        debug_assert!(
+            !batch.is_empty(),
+            "write_batch processes at least one request"
+        );
         if batch.is_empty() {
-            return Err(NodeError::Internal("the engine processed no request".into()));
+            return Err(NodeError::Internal(
+                "the engine processed no request".into(),
+            ));
         }
         for outcome in batch {
             match outcome {
@@ -209,7 +268,7 @@ pub fn version_check(
         (Some(seq_no), Some(primary_term)) => {
             if version.is_some() {
                 return Err(NodeError::Validation(vec![
-                    "compare and write operations can not use versioning;".trim_end_matches(';').into(),
+                    "compare and write operations can not use versioning".into(),
                 ]));
             }
             return Ok(VersionCheck::IfSeqNo {

@@ -16,6 +16,8 @@ pub struct SourceFilter {
     pub includes: Vec<String>,
     /// Paths to drop.
     pub excludes: Vec<String>,
+    /// Whether the request named `_source` at all (it then shows next to `stored_fields`).
+    pub requested: bool,
 }
 
 impl SourceFilter {
@@ -43,11 +45,18 @@ impl SourceFilter {
             } else {
                 format!("{prefix}.{key}")
             };
-            if self.excludes.iter().any(|pattern| glob_match(pattern, &path)) {
+            if self
+                .excludes
+                .iter()
+                .any(|pattern| glob_match(pattern, &path))
+            {
                 continue;
             }
             let included = self.includes.is_empty()
-                || self.includes.iter().any(|pattern| glob_match(pattern, &path));
+                || self
+                    .includes
+                    .iter()
+                    .any(|pattern| glob_match(pattern, &path));
             let maybe_deeper = self
                 .includes
                 .iter()
@@ -73,9 +82,9 @@ impl SourceFilter {
         match value {
             Value::Object(inner) if included => {
                 let sub = SourceFilter {
-                    disabled: false,
                     includes: Vec::new(),
                     excludes: self.excludes.clone(),
+                    ..SourceFilter::default()
                 };
                 Value::Object(sub.filter_object(inner, path))
             }
@@ -95,6 +104,43 @@ impl SourceFilter {
             ),
             scalar => scalar.clone(),
         }
+    }
+}
+
+/// A `_source` filter given in a body (`true`, `false`, a string, a list, or includes/excludes).
+pub fn body_source_filter(value: &Value) -> SourceFilter {
+    let strings = |value: Option<&Value>| -> Vec<String> {
+        match value {
+            Some(Value::String(text)) => text
+                .split(',')
+                .map(|part| part.trim().to_string())
+                .collect(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    match value {
+        Value::Bool(false) => SourceFilter {
+            disabled: true,
+            requested: true,
+            ..SourceFilter::default()
+        },
+        Value::Object(object) => SourceFilter {
+            disabled: false,
+            includes: strings(object.get("includes").or_else(|| object.get("include"))),
+            excludes: strings(object.get("excludes").or_else(|| object.get("exclude"))),
+            requested: true,
+        },
+        other => SourceFilter {
+            disabled: false,
+            includes: strings(Some(other)),
+            excludes: Vec::new(),
+            requested: true,
+        },
     }
 }
 
@@ -118,6 +164,7 @@ mod tests {
             disabled: false,
             includes: includes.iter().map(|s| s.to_string()).collect(),
             excludes: excludes.iter().map(|s| s.to_string()).collect(),
+            requested: true,
         }
     }
 

@@ -6,10 +6,11 @@
 //! the read and the write makes the write fail and the loop read again.
 
 use bytes::Bytes;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tandem_storage::engine::{IndexRequest, VersionCheck, WriteOutcome, WriteRequest};
 
-use super::get::{decode_source, get_doc};
+use super::get::get_doc;
+use super::source::{body_source_filter, SourceFilter};
 use super::{refresh_after, target, write_to_shard, DocTarget, RefreshPolicy};
 use crate::error::{NodeError, NodeResult, ParseKind};
 use crate::indices::IndexService;
@@ -40,6 +41,8 @@ pub struct UpdateRequest {
     pub if_seq_no: Option<(i64, u64)>,
     /// Refresh policy.
     pub refresh: RefreshPolicy,
+    /// `_source` asked for in the response's `get` (body, metadata or parameters).
+    pub source_filter: Option<SourceFilter>,
 }
 
 /// What an update did.
@@ -59,37 +62,59 @@ pub struct UpdateOutcome {
     pub target: DocTarget,
     /// `forced_refresh`.
     pub forced_refresh: bool,
+    /// The `_source` filter of `get` in the response, if asked for.
+    pub source_filter: Option<SourceFilter>,
 }
 
 impl UpdateRequest {
     /// Parses an `_update` body.
-    pub fn parse_body(&mut self, body: Value) -> NodeResult<Option<Value>> {
+    pub fn parse_body(&mut self, body: Value) -> NodeResult<()> {
         let Value::Object(object) = body else {
-            return Err(NodeError::parse(ParseKind::Parse, "request body must be an object"));
+            return Err(NodeError::parse(
+                ParseKind::Parse,
+                "request body must be an object",
+            ));
         };
-        let mut source_param = None;
         for (key, value) in object {
             match key.as_str() {
                 "doc" => self.doc = Some(value),
                 "upsert" => self.upsert = Some(value),
                 "doc_as_upsert" => self.doc_as_upsert = value.as_bool().unwrap_or(false),
                 "detect_noop" => self.detect_noop = value.as_bool().unwrap_or(true),
-                "_source" => source_param = Some(value),
+                "_source" => self.source_filter = Some(body_source_filter(&value)),
                 "script" | "scripted_upsert" => {
-                    return Err(NodeError::Unsupported("scripted updates are not supported".into()))
+                    return Err(NodeError::Unsupported(
+                        "scripted updates are not supported".into(),
+                    ))
                 }
                 other => {
+                    let known = [
+                        "doc",
+                        "upsert",
+                        "doc_as_upsert",
+                        "detect_noop",
+                        "_source",
+                        "script",
+                        "scripted_upsert",
+                    ];
+                    let hint = known
+                        .iter()
+                        .find(|candidate| edit_distance(other, candidate) <= 2)
+                        .map(|candidate| format!(" did you mean [{candidate}]?"))
+                        .unwrap_or_default();
                     return Err(NodeError::parse(
                         ParseKind::XContent,
-                        format!("[UpdateRequest] unknown field [{other}]"),
-                    ))
+                        format!("[UpdateRequest] unknown field [{other}]{hint}"),
+                    ));
                 }
             }
         }
         if self.doc.is_none() && self.upsert.is_none() {
-            return Err(NodeError::Validation(vec!["script or doc is missing".into()]));
+            return Err(NodeError::Validation(vec![
+                "script or doc is missing".into()
+            ]));
         }
-        Ok(source_param)
+        Ok(())
     }
 }
 
@@ -111,7 +136,13 @@ pub fn update_doc(indices: &IndexService, request: &UpdateRequest) -> NodeResult
 fn update_once(indices: &IndexService, request: &UpdateRequest) -> NodeResult<UpdateOutcome> {
     let routing = request.routing.as_deref().unwrap_or(&request.id);
     let target = target(indices, &request.index, routing, true)?;
-    let current = match get_doc(indices, &target.handle.name, &request.id, request.routing.as_deref(), false) {
+    let current = match get_doc(
+        indices,
+        &target.handle.name,
+        &request.id,
+        request.routing.as_deref(),
+        false,
+    ) {
         Ok(outcome) => outcome.doc,
         Err(error) => return Err(error),
     };
@@ -159,6 +190,7 @@ fn update_once(indices: &IndexService, request: &UpdateRequest) -> NodeResult<Up
                     source: merged,
                     target,
                     forced_refresh: false,
+                    source_filter: request.source_filter.clone(),
                 });
             }
             let check = VersionCheck::IfSeqNo {
@@ -168,8 +200,8 @@ fn update_once(indices: &IndexService, request: &UpdateRequest) -> NodeResult<Up
             (merged, check, false)
         }
     };
-    let bytes = serde_json::to_vec(&new_source)
-        .map_err(|error| NodeError::Internal(error.to_string()))?;
+    let bytes =
+        serde_json::to_vec(&new_source).map_err(|error| NodeError::Internal(error.to_string()))?;
     let write = WriteRequest::Index(IndexRequest {
         id: request.id.clone(),
         source: Bytes::from(bytes),
@@ -194,6 +226,7 @@ fn update_once(indices: &IndexService, request: &UpdateRequest) -> NodeResult<Up
         source: new_source,
         target,
         forced_refresh,
+        source_filter: request.source_filter.clone(),
     })
 }
 
@@ -216,14 +249,23 @@ pub fn merge(base: &mut Value, patch: &Value) {
     }
 }
 
-/// Decodes a source for the update response (`get._source`).
-pub fn source_of(bytes: &[u8]) -> NodeResult<Value> {
-    decode_source(bytes)
-}
-
-#[allow(dead_code)]
-fn empty() -> Map<String, Value> {
-    Map::new()
+/// Levenshtein distance, for "did you mean" hints on misspelled body fields.
+fn edit_distance(left: &str, right: &str) -> usize {
+    let right: Vec<char> = right.chars().collect();
+    let mut previous: Vec<usize> = (0..=right.len()).collect();
+    for (row, left_char) in left.chars().enumerate() {
+        let mut current = vec![row + 1];
+        for (column, right_char) in right.iter().enumerate() {
+            let substitution = previous[column] + usize::from(left_char != *right_char);
+            current.push(
+                substitution
+                    .min(previous[column + 1] + 1)
+                    .min(current[column] + 1),
+            );
+        }
+        previous = current;
+    }
+    previous[right.len()]
 }
 
 #[cfg(test)]

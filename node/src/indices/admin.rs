@@ -35,7 +35,10 @@ impl CreateIndex {
             return Ok(CreateIndex::default());
         };
         let Value::Object(object) = body else {
-            return Err(NodeError::parse(ParseKind::Parse, "request body must be an object"));
+            return Err(NodeError::parse(
+                ParseKind::Parse,
+                "request body must be an object",
+            ));
         };
         let mut request = CreateIndex::default();
         for (key, value) in object {
@@ -241,6 +244,17 @@ impl IndexService {
         for name in names {
             if let (Some(handle), Ok(meta)) = (self.open.read().get(name), self.meta(name)) {
                 *handle.refresh_interval.lock() = settings::refresh_interval(&meta.settings);
+                handle.replicas.store(
+                    meta.number_of_replicas,
+                    std::sync::atomic::Ordering::Relaxed,
+                );
+                *handle.write_block.lock() = settings::write_block(&meta.settings);
+            }
+        }
+        // Translog settings are read when a shard opens; reopen so they apply now.
+        if changes.keys().any(|key| key.starts_with("index.translog.")) {
+            for name in names {
+                self.reopen(name)?;
             }
         }
         Ok(())
@@ -248,11 +262,9 @@ impl IndexService {
 
     /// Adds (or replaces) an alias on indices.
     pub fn put_alias(&self, names: &[String], alias: &str, body: Value) -> NodeResult<()> {
-        names::validate_index_name(alias).map_err(|_| {
-            NodeError::InvalidIndexName {
-                index: alias.to_string(),
-                reason: "must be lowercase and must not contain special characters".into(),
-            }
+        names::validate_index_name(alias).map_err(|_| NodeError::InvalidIndexName {
+            index: alias.to_string(),
+            reason: "must be lowercase and must not contain special characters".into(),
         })?;
         self.update_state(|state| {
             if state.indices.contains_key(alias) {
@@ -279,13 +291,16 @@ impl IndexService {
             for name in names {
                 if let Some(meta) = state.indices.get_mut(name) {
                     let before = meta.aliases.len();
-                    meta.aliases
-                        .retain(|alias| !(names::is_all(pattern) || names::glob_match(pattern, alias)));
+                    meta.aliases.retain(|alias, _| {
+                        !(names::is_all(pattern) || names::glob_match(pattern, alias))
+                    });
                     removed += before - meta.aliases.len();
                 }
             }
             if removed == 0 {
-                return Err(NodeError::AliasesNotFound(format!("aliases [{pattern}] missing")));
+                return Err(NodeError::AliasesNotFound(format!(
+                    "aliases [{pattern}] missing"
+                )));
             }
             Ok(())
         })

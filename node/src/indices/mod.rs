@@ -9,11 +9,13 @@ pub mod admin;
 mod mapping;
 pub mod names;
 pub mod refresher;
+mod reopen;
 pub mod routing;
 pub mod settings;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -38,6 +40,10 @@ pub struct IndexHandle {
     pub refresh_interval: Mutex<Option<Duration>>,
     /// When the scheduler last refreshed it.
     pub last_refresh: Mutex<Instant>,
+    /// `index.number_of_replicas` (configured; one node never assigns them).
+    pub replicas: AtomicU32,
+    /// `index.blocks.*` on writes: the block's description and whether deletes pass.
+    pub write_block: Mutex<Option<(&'static str, bool)>>,
 }
 
 impl IndexHandle {
@@ -64,6 +70,8 @@ pub struct ResolveOptions {
     pub expand_open: bool,
     /// Wildcards match closed indices.
     pub expand_closed: bool,
+    /// Aliases resolve to their indices (delete-index refuses them).
+    pub match_aliases: bool,
 }
 
 impl Default for ResolveOptions {
@@ -73,6 +81,7 @@ impl Default for ResolveOptions {
             allow_no_indices: true,
             expand_open: true,
             expand_closed: true,
+            match_aliases: true,
         }
     }
 }
@@ -107,10 +116,14 @@ impl IndexService {
             open: RwLock::new(BTreeMap::new()),
             admin: Mutex::new(()),
         };
+        warn_dangling(data, &state);
         for meta in state.indices.values() {
             if meta.state == IndexState::Open {
                 let handle = service.open_shards(meta, false)?;
-                service.open.write().insert(meta.name.clone(), Arc::new(handle));
+                service
+                    .open
+                    .write()
+                    .insert(meta.name.clone(), Arc::new(handle));
             }
         }
         Ok(service)
@@ -137,6 +150,41 @@ impl IndexService {
     /// Changes transient settings (memory only).
     pub fn update_transient(&self, change: impl FnOnce(&mut ClusterState)) {
         change(&mut self.state.lock());
+    }
+
+    /// A cluster setting in force: transient over persistent.
+    pub fn cluster_setting(&self, key: &str) -> Option<serde_json::Value> {
+        let state = self.state.lock();
+        state
+            .transient
+            .get(key)
+            .or_else(|| state.persistent.get(key))
+            .cloned()
+    }
+
+    /// Whether `action.auto_create_index` lets a write create `index`: `true`, `false`, or a
+    /// comma list of `+pattern`/`-pattern` where the first match decides.
+    pub fn auto_create_allowed(&self, index: &str) -> bool {
+        let Some(value) = self.cluster_setting("action.auto_create_index") else {
+            return true;
+        };
+        let text = crate::config::value_text(&value);
+        match text.as_str() {
+            "true" | "" => true,
+            "false" => false,
+            patterns => {
+                for pattern in patterns.split(',').map(str::trim) {
+                    let (allow, glob) = match pattern.strip_prefix('-') {
+                        Some(glob) => (false, glob),
+                        None => (true, pattern.trim_start_matches('+')),
+                    };
+                    if names::glob_match(glob, index) {
+                        return allow;
+                    }
+                }
+                false
+            }
+        }
     }
 
     /// Metadata of one index by exact name.
@@ -202,14 +250,31 @@ impl IndexService {
                 found.retain(|name| !names::glob_match(excluded, name));
             } else if part.contains('*') {
                 saw_wildcard = true;
+                let before = found.len();
                 for meta in state.indices.values().filter(|meta| expandable(meta)) {
-                    let alias_hit = meta.aliases.keys().any(|alias| names::glob_match(part, alias));
+                    let alias_hit = options.match_aliases
+                        && meta
+                            .aliases
+                            .keys()
+                            .any(|alias| names::glob_match(part, alias));
                     if names::glob_match(part, &meta.name) || alias_hit {
                         found.push(meta.name.clone());
                     }
                 }
+                if found.len() == before && !options.allow_no_indices {
+                    return Err(NodeError::no_index(*part));
+                }
             } else {
+                let is_alias = !state.indices.contains_key(*part);
                 let targets = state.resolve_alias(part);
+                if is_alias && !targets.is_empty() && !options.match_aliases {
+                    if options.ignore_unavailable {
+                        continue;
+                    }
+                    return Err(NodeError::illegal(format!(
+                        "The provided expression [{part}] matches an alias, specify the corresponding concrete indices instead."
+                    )));
+                }
                 if targets.is_empty() && !options.ignore_unavailable {
                     return Err(NodeError::no_index(*part));
                 }
@@ -248,6 +313,8 @@ impl IndexService {
             mapping_lock: Mutex::new(()),
             refresh_interval: Mutex::new(settings::refresh_interval(&meta.settings)),
             last_refresh: Mutex::new(Instant::now()),
+            replicas: AtomicU32::new(meta.number_of_replicas),
+            write_block: Mutex::new(settings::write_block(&meta.settings)),
         })
     }
 
@@ -262,6 +329,22 @@ impl IndexService {
     }
 }
 
+/// Logs index folders the cluster state does not name (left by a crash between creating
+/// shards and recording them, or between forgetting an index and removing its files). They
+/// are kept, not deleted: an operator decides.
+fn warn_dangling(data: &Path, state: &ClusterState) {
+    let Ok(entries) = std::fs::read_dir(data.join("indices")) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let known = state.indices.values().any(|meta| meta.uuid == name);
+        if !known && !name.starts_with('.') {
+            tracing::warn!(folder = %entry.path().display(), "index folder not in the cluster state");
+        }
+    }
+}
+
 /// Closes an index's engines; engines still borrowed elsewhere are refreshed and synced.
 fn close_handle(handle: Arc<IndexHandle>) {
     let name = handle.name.clone();
@@ -272,9 +355,7 @@ fn close_handle(handle: Arc<IndexHandle>) {
     for (number, shard) in shards.into_iter().enumerate() {
         let result = match Arc::try_unwrap(shard) {
             Ok(engine) => engine.close(),
-            Err(shared) => shared
-                .refresh(true)
-                .and_then(|_| shared.sync_translog()),
+            Err(shared) => shared.refresh(true).and_then(|_| shared.sync_translog()),
         };
         if let Err(error) = result {
             tracing::error!(index = %name, shard = number, %error, "closing shard failed");

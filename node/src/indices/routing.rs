@@ -43,7 +43,10 @@ fn murmur3_x86_32(data: &[u8], seed: u32) -> u32 {
         let mut k = u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
         k = k.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2);
         hash ^= k;
-        hash = hash.rotate_left(13).wrapping_mul(5).wrapping_add(0xe654_6b64);
+        hash = hash
+            .rotate_left(13)
+            .wrapping_mul(5)
+            .wrapping_add(0xe654_6b64);
     }
     let tail = chunks.remainder();
     let mut k: u32 = 0;
@@ -71,7 +74,10 @@ mod tests {
     fn murmur3_matches_reference_vectors() {
         assert_eq!(murmur3_x86_32(b"", 0), 0);
         assert_eq!(murmur3_x86_32(b"hello", 0), 0x248b_fa47);
-        assert_eq!(murmur3_x86_32(b"The quick brown fox jumps over the lazy dog", 0), 0x2e4f_f723);
+        assert_eq!(
+            murmur3_x86_32(b"The quick brown fox jumps over the lazy dog", 0),
+            0x2e4f_f723
+        );
     }
 
     #[test]

@@ -43,6 +43,25 @@ pub fn normalize(settings: &Value) -> NodeResult<BTreeMap<String, Option<String>
         .collect())
 }
 
+/// The settings tandem applies when an index does not set them, as `include_defaults` shows.
+pub fn defaults() -> BTreeMap<String, String> {
+    [
+        ("index.refresh_interval", "1s"),
+        ("index.translog.durability", "REQUEST"),
+        ("index.translog.sync_interval", "5s"),
+        ("index.max_result_window", "10000"),
+        ("index.mapping.total_fields.limit", "1000"),
+        ("index.mapping.depth.limit", "20"),
+        ("index.gc_deletes", "60s"),
+        ("index.blocks.write", "false"),
+        ("index.blocks.read_only", "false"),
+        ("index.blocks.read_only_allow_delete", "false"),
+    ]
+    .into_iter()
+    .map(|(key, value)| (key.to_string(), value.to_string()))
+    .collect()
+}
+
 /// Validates every setting tandem reads; others are kept as given.
 pub fn validate(settings: &BTreeMap<String, String>) -> NodeResult<()> {
     for (key, value) in settings {
@@ -101,6 +120,25 @@ pub fn int_setting(settings: &BTreeMap<String, String>, key: &str, default: u32)
         .unwrap_or(default)
 }
 
+/// The write block the settings put on an index, as OpenSearch describes it, and whether
+/// deletes still pass.
+pub fn write_block(settings: &BTreeMap<String, String>) -> Option<(&'static str, bool)> {
+    let set = |key: &str| settings.get(key).is_some_and(|value| value == "true");
+    if set("index.blocks.read_only") {
+        return Some(("FORBIDDEN/5/index read-only (api)", false));
+    }
+    if set("index.blocks.write") {
+        return Some(("FORBIDDEN/8/index write (api)", false));
+    }
+    if set("index.blocks.read_only_allow_delete") {
+        return Some((
+            "TOO_MANY_REQUESTS/12/disk usage exceeded flood-stage watermark, index has read-only-allow-delete block",
+            true,
+        ));
+    }
+    None
+}
+
 /// `index.refresh_interval`: `None` means never (`-1`).
 pub fn refresh_interval(settings: &BTreeMap<String, String>) -> Option<Duration> {
     match settings.get("index.refresh_interval") {
@@ -154,9 +192,7 @@ pub fn parse_time(text: &str) -> Result<Option<Duration>, String> {
 }
 
 fn unit_error(text: &str) -> String {
-    format!(
-        "failed to parse [{text}], unit is missing or unrecognized"
-    )
+    format!("failed to parse [{text}], unit is missing or unrecognized")
 }
 
 /// A settings map as OpenSearch prints it: nested objects unless `flat`.
@@ -231,6 +267,9 @@ mod tests {
     fn render_nests_dotted_keys() {
         let mut settings = BTreeMap::new();
         settings.insert("index.number_of_shards".to_string(), "1".to_string());
-        assert_eq!(render(&settings, false), json!({"index": {"number_of_shards": "1"}}));
+        assert_eq!(
+            render(&settings, false),
+            json!({"index": {"number_of_shards": "1"}})
+        );
     }
 }
