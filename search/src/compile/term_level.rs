@@ -126,6 +126,9 @@ fn value_query(
     }
 }
 
+/// The document id metadata field.
+const ID_FIELD: &str = "_id";
+
 pub(super) fn compile_term(
     pattern: &str,
     value: &Scalar,
@@ -133,6 +136,10 @@ pub(super) fn compile_term(
     boost: f32,
     context: &CompileContext<'_>,
 ) -> Result<Compiled, FailureCause> {
+    // `_id` is a metadata field, not in the mapping: a term on it is an ids query.
+    if pattern == ID_FIELD {
+        return compile_ids(&[value.as_text()], boost, context);
+    }
     per_field(context, pattern, |field| {
         let compiled = if case_insensitive && field.kind.is_string() {
             context.count_clauses(1)?;
@@ -157,6 +164,10 @@ pub(super) fn compile_terms(
     boost: f32,
     context: &CompileContext<'_>,
 ) -> Result<Compiled, FailureCause> {
+    if pattern == ID_FIELD {
+        let ids: Vec<String> = values.iter().map(Scalar::as_text).collect();
+        return compile_ids(&ids, boost, context);
+    }
     per_field(context, pattern, |field| {
         context.count_clauses(1)?;
         let mut terms: Vec<Term> = Vec::with_capacity(values.len());

@@ -477,3 +477,20 @@ fn dynamic_mapping_gives_strings_a_keyword_multi_field() {
     let body = c.search(json!({"query": {"match": {"name": "beta"}}}));
     assert_eq!(ids(&body), strings(&["a"]));
 }
+
+#[test]
+fn term_and_terms_on_id_match_document_ids() {
+    let cluster = cluster();
+    let all = ids(&cluster.search(json!({"query": {"match_all": {}}, "size": 100})));
+    let first = all.first().expect("documents").clone();
+    check(
+        &cluster,
+        json!({"term": {"_id": first.clone()}}),
+        &[first.as_str()],
+    );
+    check(
+        &cluster,
+        json!({"terms": {"_id": [first.clone(), "no-such-id"]}}),
+        &[first.as_str()],
+    );
+}
