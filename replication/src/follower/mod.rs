@@ -439,7 +439,9 @@ impl FollowerShardTask {
         self.commands.retain(|command| {
             matches!(
                 command,
-                Command::Apply { .. } | Command::InstallMetadata { .. } | Command::ReleaseSnapshot { .. }
+                Command::Apply { .. }
+                    | Command::InstallMetadata { .. }
+                    | Command::ReleaseSnapshot { .. }
             )
         });
         self.phase = Phase::Paused { reason };
