@@ -8,8 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use tandem_benches::{log_documents, log_mapping_json, LogDocument};
-use tandem_storage::engine::{IndexRequest, VersionCheck, WriteRequest};
+use tandem_benches::{log_documents, log_mapping_json, write_documents, LogDocument};
 use tandem_storage::record::{OpType, Operation};
 use tandem_storage::translog::{Durability, Translog, TranslogConfig};
 use tandem_storage::{EngineConfig, Mapping, ShardEngine};
@@ -38,24 +37,7 @@ fn index_with_engine(documents: &[LogDocument], durability: Durability) -> Durat
     let engine = ShardEngine::create(&dir.path().join("s"), engine_config(durability), mapping)
         .expect("create");
     let started = Instant::now();
-    for bulk in documents.chunks(BULK_DOCS) {
-        let requests: Vec<WriteRequest> = bulk
-            .iter()
-            .map(|document| {
-                WriteRequest::Index(IndexRequest {
-                    id: document.id.clone(),
-                    source: document.source.clone(),
-                    routing: None,
-                    create_only: false,
-                    version_check: VersionCheck::None,
-                    auto_generated_id: false,
-                })
-            })
-            .collect();
-        for result in engine.write_batch(&requests).expect("bulk") {
-            result.expect("indexed");
-        }
-    }
+    write_documents(&engine, documents, BULK_DOCS);
     engine.refresh(true).expect("refresh");
     let elapsed = started.elapsed();
     engine.close().expect("close");

@@ -5,6 +5,8 @@
 //! time or randomness it does not print.
 
 use bytes::Bytes;
+use tandem_storage::engine::{IndexRequest, VersionCheck, WriteRequest};
+use tandem_storage::ShardEngine;
 
 /// Words messages are built from.
 const WORDS: &[&str] = &[
@@ -104,4 +106,27 @@ pub fn log_mapping_json() -> serde_json::Value {
             "tags": {"type": "keyword"}
         }
     })
+}
+
+/// Writes `documents` into `engine` through `write_batch` in bulks of `bulk_docs`, as a client's
+/// `_bulk` requests would arrive; panics on any failed item (a benchmark must not measure errors).
+pub fn write_documents(engine: &ShardEngine, documents: &[LogDocument], bulk_docs: usize) {
+    for bulk in documents.chunks(bulk_docs.max(1)) {
+        let requests: Vec<WriteRequest> = bulk
+            .iter()
+            .map(|document| {
+                WriteRequest::Index(IndexRequest {
+                    id: document.id.clone(),
+                    source: document.source.clone(),
+                    routing: None,
+                    create_only: false,
+                    version_check: VersionCheck::None,
+                    auto_generated_id: false,
+                })
+            })
+            .collect();
+        for result in engine.write_batch(&requests).expect("bulk") {
+            result.expect("indexed");
+        }
+    }
 }

@@ -19,8 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use tandem_benches::{log_documents, log_mapping_json, LogDocument};
-use tandem_storage::engine::{IndexRequest, VersionCheck, WriteRequest};
+use tandem_benches::{log_documents, log_mapping_json, write_documents, LogDocument};
 use tandem_storage::{EngineConfig, Mapping, ShardEngine};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{QueryParser, TermQuery};
@@ -165,24 +164,7 @@ fn engine_rate(documents: &[LogDocument]) -> f64 {
     let engine = ShardEngine::create(&dir.path().join("s"), EngineConfig::primary(), mapping)
         .expect("engine");
     let started = Instant::now();
-    for bulk in documents.chunks(BULK_DOCS) {
-        let requests: Vec<WriteRequest> = bulk
-            .iter()
-            .map(|document| {
-                WriteRequest::Index(IndexRequest {
-                    id: document.id.clone(),
-                    source: document.source.clone(),
-                    routing: None,
-                    create_only: false,
-                    version_check: VersionCheck::None,
-                    auto_generated_id: false,
-                })
-            })
-            .collect();
-        for result in engine.write_batch(&requests).expect("bulk") {
-            result.expect("indexed");
-        }
-    }
+    write_documents(&engine, documents, BULK_DOCS);
     engine.refresh(true).expect("refresh");
     let rate = documents.len() as f64 / started.elapsed().as_secs_f64();
     engine.close().expect("close");
@@ -391,24 +373,7 @@ fn engine_queries(documents: &[LogDocument]) -> (Duration, Duration) {
     let mapping = Arc::new(Mapping::from_json(&log_mapping_json(), 1).expect("mapping"));
     let engine = ShardEngine::create(&dir.path().join("s"), EngineConfig::primary(), mapping)
         .expect("engine");
-    for bulk in documents.chunks(BULK_DOCS) {
-        let requests: Vec<WriteRequest> = bulk
-            .iter()
-            .map(|document| {
-                WriteRequest::Index(IndexRequest {
-                    id: document.id.clone(),
-                    source: document.source.clone(),
-                    routing: None,
-                    create_only: false,
-                    version_check: VersionCheck::None,
-                    auto_generated_id: false,
-                })
-            })
-            .collect();
-        for result in engine.write_batch(&requests).expect("bulk") {
-            result.expect("indexed");
-        }
-    }
+    write_documents(&engine, documents, BULK_DOCS);
     engine.refresh(true).expect("refresh");
     let shards = [tandem_search::ShardTarget::from_engine(
         "search", 0, &engine,

@@ -381,14 +381,7 @@ impl<N: FollowerNode> ReplicationService<N> {
         }
         if let Some(client) = self.remotes.client(&record.leader_alias) {
             for shard in 0..record.shards {
-                let request = Message::RetentionLease(RetentionLeaseRequest {
-                    shard: ShardTarget {
-                        index_uuid: record.leader_uuid.clone(),
-                        shard_id: shard,
-                    },
-                    lease_id: self.lease_id(follower, shard),
-                    action: LeaseAction::Remove,
-                });
+                let request = self.lease_request(follower, &record, shard, LeaseAction::Remove);
                 if let Err(error) = client.call(request, LEADER_CALL_TIMEOUT).await {
                     tracing::info!(index = %follower, shard, %error, "lease not removed on the leader");
                 }
@@ -480,6 +473,23 @@ impl<N: FollowerNode> ReplicationService<N> {
         }
     }
 
+    fn lease_request(
+        &self,
+        follower: &str,
+        record: &FollowerRecord,
+        shard: u32,
+        action: LeaseAction,
+    ) -> Message {
+        Message::RetentionLease(RetentionLeaseRequest {
+            shard: ShardTarget {
+                index_uuid: record.leader_uuid.clone(),
+                shard_id: shard,
+            },
+            lease_id: self.lease_id(follower, shard),
+            action,
+        })
+    }
+
     fn lease_id(&self, follower: &str, shard: u32) -> String {
         format!(
             "replication:{}:{follower}:{shard}",
@@ -502,17 +512,11 @@ impl<N: FollowerNode> ReplicationService<N> {
                 .as_ref()
                 .map_or(0, |engine| engine.seq_no_stats().local_checkpoint + 1);
             let shard = u32::try_from(shard).unwrap_or(u32::MAX);
-            let request = Message::RetentionLease(RetentionLeaseRequest {
-                shard: ShardTarget {
-                    index_uuid: record.leader_uuid.clone(),
-                    shard_id: shard,
-                },
-                lease_id: self.lease_id(follower, shard),
-                action: LeaseAction::Renew {
-                    retaining_seq_no,
-                    source: "replication".into(),
-                },
-            });
+            let action = LeaseAction::Renew {
+                retaining_seq_no,
+                source: "replication".into(),
+            };
+            let request = self.lease_request(follower, record, shard, action);
             match client.call(request, LEADER_CALL_TIMEOUT).await {
                 Ok(_) => {}
                 Err(CallError::Remote(error))
