@@ -61,15 +61,41 @@ pub trait LocalCluster: Send + Sync + 'static {
     fn index_count(&self) -> usize;
 }
 
+/// What one leader index served to followers since the node started (`leader_stats`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LeaderIndexStats {
+    /// Operations sent.
+    pub operations_read: u64,
+    /// Bytes of operation records sent.
+    pub bytes_read: u64,
+    /// Time spent reading them from the translog, milliseconds.
+    pub total_read_time_translog_millis: u64,
+    /// Translog size of the index's shards last seen, bytes.
+    pub translog_size_bytes: u64,
+}
+
+/// Counters per leader index name, shared between the service and whoever renders them.
+pub type LeaderStats =
+    Arc<parking_lot::Mutex<std::collections::BTreeMap<String, LeaderIndexStats>>>;
+
 /// Answers followers' requests from the node's local shards.
 pub struct LeaderService<C: LocalCluster> {
     cluster: Arc<C>,
+    stats: LeaderStats,
 }
 
 impl<C: LocalCluster> LeaderService<C> {
     /// A service over `cluster`.
     pub fn new(cluster: Arc<C>) -> Self {
-        LeaderService { cluster }
+        LeaderService {
+            cluster,
+            stats: LeaderStats::default(),
+        }
+    }
+
+    /// The counters of what this service served, per leader index.
+    pub fn stats(&self) -> LeaderStats {
+        self.stats.clone()
     }
 
     async fn answer(&self, peer: &PeerInfo, request: Message) -> Result<Response, RemoteError> {
@@ -118,12 +144,31 @@ impl<C: LocalCluster> LeaderService<C> {
             Message::ShardChangesRequest(request) => {
                 let shard = self.leader_shard(&request.shard)?;
                 let index = self.leader_index(&request.shard)?;
+                let name = index.name.clone();
+                let stats = self.stats.clone();
                 let answer = tokio::task::spawn_blocking(move || {
                     let leader = EngineLeaderShard {
                         engine: &shard,
                         metadata: &index.metadata,
                     };
-                    serve_changes(&leader, &request)
+                    let started = std::time::Instant::now();
+                    let answer = serve_changes(&leader, &request);
+                    if let Ok(answer) = &answer {
+                        let mut stats = stats.lock();
+                        let entry = stats.entry(name).or_default();
+                        entry.operations_read += u64::from(answer.ops.count);
+                        entry.bytes_read += answer.ops.records.len() as u64;
+                        if answer.ops.count > 0 {
+                            entry.total_read_time_translog_millis +=
+                                u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                        }
+                        entry.translog_size_bytes = index
+                            .shards
+                            .iter()
+                            .map(|shard| shard.translog_stats().total_bytes)
+                            .sum();
+                    }
+                    answer
                 })
                 .await
                 .map_err(internal)??;

@@ -17,5 +17,5 @@ pub use client::{CallError, InProcessLeader, LeaderClient};
 pub use follower::{
     Control, FollowerHooks, FollowerRunner, FollowerShardSpec, ShardReplicationStatus,
 };
-pub use leader::{LeaderIndex, LeaderService, LocalCluster};
+pub use leader::{LeaderIndex, LeaderIndexStats, LeaderService, LeaderStats, LocalCluster};
 pub use service::{FollowerNode, RemoteClusters, ReplicationError, ReplicationService};

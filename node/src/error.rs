@@ -155,6 +155,14 @@ pub enum NodeError {
         /// OpenSearch's block description, e.g. `FORBIDDEN/8/index write (api)`.
         block: &'static str,
     },
+    /// The index exists but its shards are not there yet (a follower index bootstrapping).
+    #[error(
+        "[{index}] primary shards are not active yet: cross-cluster replication is copying them"
+    )]
+    ShardsUnavailable {
+        /// The index.
+        index: String,
+    },
     /// A feature tandem does not have (yet).
     #[error("{0}")]
     Unsupported(String),

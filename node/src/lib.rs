@@ -12,4 +12,5 @@ pub mod error;
 pub mod ids;
 pub mod indices;
 pub mod node;
+pub mod replication;
 pub mod rest;

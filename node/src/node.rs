@@ -17,6 +17,7 @@ use crate::config::NodeConfig;
 use crate::error::NodeError;
 use crate::indices::refresher::Refresher;
 use crate::indices::IndexService;
+use crate::replication::Replication;
 
 /// The lock file under `path.data`.
 pub const LOCK_FILE_NAME: &str = "node.lock";
@@ -49,6 +50,9 @@ pub enum StartError {
     /// The server failed.
     #[error("http server failed: {0}")]
     Serve(std::io::Error),
+    /// The transport or replication could not start.
+    #[error(transparent)]
+    Replication(#[from] crate::replication::ReplicationStartError),
 }
 
 /// Shared state of a running node.
@@ -64,6 +68,8 @@ pub struct Node {
     pub started: Instant,
     /// The bound HTTP address.
     pub http_addr: SocketAddr,
+    /// Cross-cluster replication: transport, leader service, follower indices.
+    pub replication: Arc<Replication>,
 }
 
 /// Starts the node and runs it until SIGTERM or Ctrl-C; then closes every shard.
@@ -90,6 +96,8 @@ pub async fn run(config: NodeConfig) -> Result<(), StartError> {
     let indices = Arc::new(indices);
     let refresher =
         Refresher::start(indices.clone()).map_err(|error| folder_error(error.to_string()))?;
+    let replication =
+        Arc::new(Replication::start(&config, indices.clone(), &identity.node_id).await?);
     let addr = SocketAddr::new(config.network_host, config.http_port);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -100,7 +108,7 @@ pub async fn run(config: NodeConfig) -> Result<(), StartError> {
         node_id = %identity.node_id,
         cluster = %config.cluster_name,
         http = %http_addr,
-        transport_port = config.transport_port,
+        transport = %replication.transport_addr,
         data = %data.display(),
         "tandem started"
     );
@@ -110,9 +118,11 @@ pub async fn run(config: NodeConfig) -> Result<(), StartError> {
         indices: indices.clone(),
         started: Instant::now(),
         http_addr,
+        replication: replication.clone(),
     });
     let served = crate::rest::serve(listener, node, shutdown_signal()).await;
     tracing::info!("shutting down: closing shards");
+    replication.shutdown().await;
     refresher.stop();
     let closing = indices.clone();
     let _ = tokio::task::spawn_blocking(move || closing.close_all()).await;

@@ -57,6 +57,43 @@ pub struct IndexMeta {
     pub number_of_shards: u32,
     /// Configured replicas (stored, not applied on one node).
     pub number_of_replicas: u32,
+    /// OpenSearch's `settings_version`: grows with every settings change (followers compare it).
+    #[serde(default = "first_version")]
+    pub settings_version: u64,
+    /// OpenSearch's `aliases_version`: grows with every alias change.
+    #[serde(default = "first_version")]
+    pub aliases_version: u64,
+    /// Set on a follower index of cross-cluster replication (read-only for clients until
+    /// replication stops): the leader's settings last seen and the user's overrides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follower: Option<FollowerSettings>,
+}
+
+/// A follower index's settings sources: its settings are the leader's (minus a blocklist)
+/// with the overrides on top.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FollowerSettings {
+    /// The leader index's settings, flat, as last received.
+    pub leader: BTreeMap<String, String>,
+    /// Settings the user set with `_start` or `_update`, flat.
+    pub overrides: BTreeMap<String, String>,
+}
+
+fn first_version() -> u64 {
+    1
+}
+
+impl IndexMeta {
+    /// Bumps `settings_version` and `aliases_version` where `self` differs from `before`, so
+    /// every change that reaches the state file carries a new version.
+    pub fn bump_versions_since(&mut self, before: &IndexMeta) {
+        if self.settings != before.settings && self.settings_version <= before.settings_version {
+            self.settings_version = before.settings_version + 1;
+        }
+        if self.aliases != before.aliases && self.aliases_version <= before.aliases_version {
+            self.aliases_version = before.aliases_version + 1;
+        }
+    }
 }
 
 /// The persisted cluster state.

@@ -74,6 +74,17 @@ pub enum ConfigError {
     },
 }
 
+/// `plugins.security.ssl.transport.pem*_filepath`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TransportPem {
+    /// The node's certificate chain.
+    pub cert: Option<PathBuf>,
+    /// Its private key.
+    pub key: Option<PathBuf>,
+    /// The CA certificates peers are verified against.
+    pub trusted_cas: Option<PathBuf>,
+}
+
 /// Everything the node needs to start.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodeConfig {
@@ -97,6 +108,19 @@ pub struct NodeConfig {
     pub security_disabled: bool,
     /// `node.attr.*`: free-form node attributes, shown by `_nodes` and cluster defaults.
     pub node_attributes: BTreeMap<String, String>,
+    /// OpenSearch's transport PEM settings: with all three, the transport is mutual TLS.
+    pub transport_pem: TransportPem,
+    /// `plugins.security.nodes_dn`: DN patterns of peers the transport admits (mutual TLS).
+    pub nodes_dn: Vec<String>,
+    /// `plugins.security.ssl.transport.enforce_hostname_verification` (default true).
+    pub transport_hostname_verification: bool,
+    /// `tandem.transport.allow_unauthenticated_remote`: without certificates, serve peers that
+    /// are not on loopback too.
+    pub transport_allow_unauthenticated_remote: bool,
+    /// `tandem.transport.congestion_control`: `bbr` or `cubic`.
+    pub transport_congestion: Option<String>,
+    /// `plugins.replication.follow_all.leader_alias`: follower-cluster mode.
+    pub follow_all_leader_alias: Option<String>,
     /// Keys accepted and ignored, for the start-up log.
     pub ignored_keys: Vec<String>,
 }
@@ -114,6 +138,12 @@ impl Default for NodeConfig {
             remote_seeds: BTreeMap::new(),
             security_disabled: true,
             node_attributes: BTreeMap::new(),
+            transport_pem: TransportPem::default(),
+            nodes_dn: Vec::new(),
+            transport_hostname_verification: true,
+            transport_allow_unauthenticated_remote: false,
+            transport_congestion: None,
+            follow_all_leader_alias: None,
             ignored_keys: Vec::new(),
         }
     }
@@ -181,6 +211,33 @@ impl NodeConfig {
             }
             "plugins.security.disabled" => {
                 self.security_disabled = parse_bool(&text).map_err(|r| bad(&r))?
+            }
+            "plugins.security.ssl.transport.pemcert_filepath" => {
+                self.transport_pem.cert = Some(PathBuf::from(&text))
+            }
+            "plugins.security.ssl.transport.pemkey_filepath" => {
+                self.transport_pem.key = Some(PathBuf::from(&text))
+            }
+            "plugins.security.ssl.transport.pemtrustedcas_filepath" => {
+                self.transport_pem.trusted_cas = Some(PathBuf::from(&text))
+            }
+            "plugins.security.ssl.transport.enforce_hostname_verification" => {
+                self.transport_hostname_verification = parse_bool(&text).map_err(|r| bad(&r))?
+            }
+            "plugins.security.nodes_dn" => self.nodes_dn = seed_list(value),
+            "tandem.transport.allow_unauthenticated_remote" => {
+                self.transport_allow_unauthenticated_remote =
+                    parse_bool(&text).map_err(|r| bad(&r))?
+            }
+            "tandem.transport.congestion_control" => match text.as_str() {
+                "bbr" | "cubic" => self.transport_congestion = Some(text.clone()),
+                _ => return Err(bad("must be [bbr] or [cubic]")),
+            },
+            "plugins.replication.follow_all.leader_alias" if text.trim().is_empty() => {
+                return Err(bad("must not be empty"))
+            }
+            "plugins.replication.follow_all.leader_alias" => {
+                self.follow_all_leader_alias = Some(text.clone())
             }
             _ => {
                 if let Some(attribute) = key.strip_prefix("node.attr.") {

@@ -71,6 +71,12 @@ pub fn target(
 ) -> NodeResult<DocTarget> {
     let handle = match indices.handle(index) {
         Ok(handle) => handle,
+        Err(NodeError::ShardsUnavailable { .. }) => {
+            indices.check_not_follower(index)?;
+            return Err(NodeError::ShardsUnavailable {
+                index: index.to_string(),
+            });
+        }
         Err(NodeError::IndexNotFound { .. })
             if auto_create && indices.auto_create_allowed(index) =>
         {

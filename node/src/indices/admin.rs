@@ -138,11 +138,22 @@ impl IndexService {
             aliases,
             state: IndexState::Open,
             creation_date_millis: now_millis,
+            settings_version: 1,
+            aliases_version: 1,
+            follower: None,
         })
     }
 
     /// Deletes indices by name: state first, then shards and files.
     pub fn delete_indices(&self, names: &[String]) -> NodeResult<()> {
+        for name in names {
+            self.check_not_follower(name)?;
+        }
+        self.delete_indices_unchecked(names)
+    }
+
+    /// Deletes indices, follower indices included (replication's own clean-up).
+    pub(super) fn delete_indices_unchecked(&self, names: &[String]) -> NodeResult<()> {
         let _admin = self.admin.lock();
         let metas: Vec<IndexMeta> = self.update_state(|state| {
             Ok(names
@@ -165,6 +176,9 @@ impl IndexService {
 
     /// Closes indices: state first, then the shards (refreshed and synced).
     pub fn close_indices(&self, names: &[String]) -> NodeResult<()> {
+        for name in names {
+            self.check_not_follower(name)?;
+        }
         let _admin = self.admin.lock();
         self.update_state(|state| {
             for name in names {
@@ -208,6 +222,9 @@ impl IndexService {
         names: &[String],
         changes: &BTreeMap<String, Option<String>>,
     ) -> NodeResult<()> {
+        for name in names {
+            self.check_not_follower(name)?;
+        }
         for key in changes.keys() {
             if settings::is_final(key) {
                 let described: Vec<String> = names
@@ -262,6 +279,9 @@ impl IndexService {
 
     /// Adds (or replaces) an alias on indices.
     pub fn put_alias(&self, names: &[String], alias: &str, body: Value) -> NodeResult<()> {
+        for name in names {
+            self.check_not_follower(name)?;
+        }
         names::validate_index_name(alias).map_err(|_| NodeError::InvalidIndexName {
             index: alias.to_string(),
             reason: "must be lowercase and must not contain special characters".into(),
@@ -286,6 +306,9 @@ impl IndexService {
 
     /// Removes aliases matching `pattern` from indices; fails when none matched.
     pub fn delete_alias(&self, names: &[String], pattern: &str) -> NodeResult<()> {
+        for name in names {
+            self.check_not_follower(name)?;
+        }
         self.update_state(|state| {
             let mut removed = 0;
             for name in names {

@@ -15,6 +15,7 @@ use crate::error::NodeResult;
 impl IndexService {
     /// Merges `update` (mapping JSON) into the index's mapping.
     pub fn put_mapping(&self, name: &str, update: &Value) -> NodeResult<()> {
+        self.check_not_follower(name)?;
         let update = Mapping::from_json(update, 0)?;
         match self.open.read().get(name).cloned() {
             Some(handle) => self.merge_mapping(&handle, &update),

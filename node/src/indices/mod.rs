@@ -6,6 +6,7 @@
 //! async callers run it on the blocking pool. It must never speak HTTP.
 
 pub mod admin;
+pub mod follower;
 mod mapping;
 pub mod names;
 pub mod refresher;
@@ -20,6 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::{Mutex, RwLock};
+use tandem_replication::MetadataCell;
 use tandem_storage::{Mapping, ShardEngine};
 
 use crate::cluster_state::{index_dir, ClusterState, IndexMeta, IndexState};
@@ -44,6 +46,9 @@ pub struct IndexHandle {
     pub replicas: AtomicU32,
     /// `index.blocks.*` on writes: the block's description and whether deletes pass.
     pub write_block: Mutex<Option<(&'static str, bool)>>,
+    /// Mapping, settings and aliases with their versions, as followers are sent them (long
+    /// polls wait on it, so a change reaches followers at once).
+    pub metadata: Arc<MetadataCell>,
 }
 
 impl IndexHandle {
@@ -92,6 +97,8 @@ pub struct IndexService {
     data: PathBuf,
     state: Mutex<ClusterState>,
     open: RwLock<BTreeMap<String, Arc<IndexHandle>>>,
+    /// Follower indices whose bootstrap has not finished on every shard: the shards done so far.
+    pending: Mutex<BTreeMap<String, Vec<Option<Arc<ShardEngine>>>>>,
     /// Serializes index creation, deletion, open and close.
     admin: Mutex<()>,
 }
@@ -114,11 +121,14 @@ impl IndexService {
             data: data.to_path_buf(),
             state: Mutex::new(state.clone()),
             open: RwLock::new(BTreeMap::new()),
+            pending: Mutex::new(BTreeMap::new()),
             admin: Mutex::new(()),
         };
         warn_dangling(data, &state);
         for meta in state.indices.values() {
-            if meta.state == IndexState::Open {
+            if meta.state == IndexState::Open && meta.follower.is_some() {
+                service.open_follower(meta)?;
+            } else if meta.state == IndexState::Open {
                 let handle = service.open_shards(meta, false)?;
                 service
                     .open
@@ -142,8 +152,26 @@ impl IndexService {
         let mut state = self.state.lock();
         let mut next = state.clone();
         let result = change(&mut next)?;
+        for (name, meta) in next.indices.iter_mut() {
+            if let Some(before) = state.indices.get(name).filter(|b| b.uuid == meta.uuid) {
+                meta.bump_versions_since(before);
+            }
+        }
         next.persist(&self.data)?;
+        let changed: Vec<IndexMeta> = next
+            .indices
+            .values()
+            .filter(|meta| state.indices.get(&meta.name) != Some(*meta))
+            .cloned()
+            .collect();
         *state = next;
+        drop(state);
+        let open = self.open.read();
+        for meta in changed {
+            if let Some(handle) = open.get(&meta.name) {
+                handle.metadata.set(follower::leader_metadata(&meta));
+            }
+        }
         Ok(result)
     }
 
@@ -201,6 +229,11 @@ impl IndexService {
     pub fn handle(&self, name: &str) -> NodeResult<Arc<IndexHandle>> {
         if let Some(handle) = self.open.read().get(name) {
             return Ok(handle.clone());
+        }
+        if self.pending.lock().contains_key(name) {
+            return Err(NodeError::ShardsUnavailable {
+                index: name.to_string(),
+            });
         }
         let state = self.state.lock();
         if let Some(meta) = state.indices.get(name) {
@@ -306,7 +339,12 @@ impl IndexService {
             shards.push(Arc::new(engine));
         }
         tracing::info!(index = %meta.name, uuid = %meta.uuid, shards = shards.len(), "index opened");
-        Ok(IndexHandle {
+        Ok(self.handle_of(meta, shards))
+    }
+
+    /// The handle of an index whose shards are open.
+    fn handle_of(&self, meta: &IndexMeta, shards: Vec<Arc<ShardEngine>>) -> IndexHandle {
+        IndexHandle {
             name: meta.name.clone(),
             uuid: meta.uuid.clone(),
             shards,
@@ -315,7 +353,8 @@ impl IndexService {
             last_refresh: Mutex::new(Instant::now()),
             replicas: AtomicU32::new(meta.number_of_replicas),
             write_block: Mutex::new(settings::write_block(&meta.settings)),
-        })
+            metadata: Arc::new(MetadataCell::new(follower::leader_metadata(meta))),
+        }
     }
 
     /// Closes every shard (refresh + sync) at shutdown.

@@ -362,6 +362,14 @@ pub(super) fn put_settings(node: &Node, request: &RestRequest) -> NodeResult<Res
     })?;
     node.indices
         .update_transient(|state| apply_changes(&mut state.transient, &transient, &stringify));
+    let remotes_changed = persistent
+        .keys()
+        .chain(transient.keys())
+        .any(|key| remote_alias(key).is_some());
+    if remotes_changed {
+        let seeds = crate::replication::remote_seeds(&node.config, &node.indices);
+        node.replication.sync_remotes(&seeds);
+    }
     Ok(RestResponse::ok(json!({
         "acknowledged": true,
         "persistent": render_settings(&applied_persistent, flat_out),

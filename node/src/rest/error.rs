@@ -51,6 +51,10 @@ pub fn status_and_type(error: &NodeError) -> (StatusCode, &'static str) {
             (StatusCode::TOO_MANY_REQUESTS, "cluster_block_exception")
         }
         NodeError::Blocked { .. } => (StatusCode::FORBIDDEN, "cluster_block_exception"),
+        NodeError::ShardsUnavailable { .. } => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no_shard_available_action_exception",
+        ),
         NodeError::Search(search) => (
             StatusCode::from_u16(search.status()).unwrap_or(StatusCode::BAD_REQUEST),
             search.error_type(),

@@ -21,7 +21,8 @@ pub mod model;
 mod nodes_api;
 pub mod params;
 mod remote_api;
-mod root;
+pub mod replication_api;
+pub mod root;
 mod routes;
 mod search_api;
 mod stats_api;
@@ -190,6 +191,26 @@ async fn handle(State(node): State<Arc<Node>>, request: Request) -> Response {
         body,
         accept_json,
     };
+    if replication_api::is_replication_path(&request.segments) {
+        let response = match replication_api::handle(&node, &request).await {
+            Ok(response) => response,
+            Err(error) => error_response(&error),
+        };
+        return render(response, pretty, &filter, head);
+    }
+    if request.segments.is_empty() && request.method == Method::GET {
+        let role = node.replication.role().await;
+        let response = match root::info(&node) {
+            Ok(mut response) => {
+                if let (RestBody::Json(body), Some(role)) = (&mut response.body, role) {
+                    body["replication"] = role;
+                }
+                response
+            }
+            Err(error) => error_response(&error),
+        };
+        return render(response, pretty, &filter, head);
+    }
     let worker = tokio::task::spawn_blocking(move || {
         let span = tracing::debug_span!("request", method = %request.method, path = %request.path);
         let _entered = span.enter();

@@ -9,14 +9,14 @@ use crate::error::NodeResult;
 use crate::node::Node;
 
 /// The OpenSearch version tandem speaks.
-pub(super) const VERSION_NUMBER: &str = "2.19.0";
+pub const VERSION_NUMBER: &str = "2.19.0";
 /// Lucene version of that OpenSearch release.
 pub(super) const LUCENE_VERSION: &str = "9.12.1";
 const BUILD_HASH: &str = "fd9a9d90df25bea1af2c6a85039692e815b894f5";
 const BUILD_DATE: &str = "2025-02-05T16:13:57.130576800Z";
 
 /// `GET /`.
-pub(super) fn info(node: &Node) -> NodeResult<RestResponse> {
+pub fn info(node: &Node) -> NodeResult<RestResponse> {
     Ok(RestResponse::ok(json!({
         "name": node.config.node_name,
         "cluster_name": node.config.cluster_name,
