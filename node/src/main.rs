@@ -7,6 +7,9 @@ use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 
+/// How long shutdown waits for work left on the blocking pool.
+const BLOCKING_DRAIN: std::time::Duration = std::time::Duration::from_secs(2);
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum LogFormat {
     Human,
@@ -48,7 +51,11 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    if let Err(error) = runtime.block_on(tandem_node::node::run(config)) {
+    let result = runtime.block_on(tandem_node::node::run(config));
+    // Shards are closed by now; what may still run on the blocking pool are followers' long
+    // polls, which only read. They are not worth waiting out.
+    runtime.shutdown_timeout(BLOCKING_DRAIN);
+    if let Err(error) = result {
         tracing::error!(%error, "tandem stopped");
         eprintln!("tandem: {error}");
         std::process::exit(1);

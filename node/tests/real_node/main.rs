@@ -258,6 +258,8 @@ fn settings_come_from_a_yaml_file_with_overrides() {
         .arg("-E")
         .arg(format!("http.port={port}"))
         .arg("-E")
+        .arg(format!("transport.port={}", support::free_udp_port()))
+        .arg("-E")
         .arg("node.name=override")
         .arg("--log-format")
         .arg("json")

@@ -17,15 +17,29 @@ pub(crate) fn free_port() -> u16 {
     listener.local_addr().expect("local addr").port()
 }
 
+/// A UDP port free now on 127.0.0.1 (the transport is QUIC).
+pub(crate) fn free_udp_port() -> u16 {
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind an ephemeral udp port");
+    socket.local_addr().expect("local addr").port()
+}
+
 pub(crate) struct TestNode {
     child: Child,
     url: String,
     client: Client,
+    /// The transport (QUIC) port the node was told to bind.
+    #[allow(dead_code)]
+    pub(crate) transport_port: u16,
 }
 
 impl TestNode {
     pub(crate) fn start(data: &Path, extra: &[&str]) -> TestNode {
         let port = free_port();
+        let transport_port = extra
+            .iter()
+            .rev()
+            .find_map(|setting| setting.strip_prefix("transport.port="))
+            .map_or_else(free_udp_port, |port| port.parse().expect("transport port"));
         let mut command = Command::new(env!("CARGO_BIN_EXE_tandem"));
         command
             .arg("-E")
@@ -33,7 +47,7 @@ impl TestNode {
             .arg("-E")
             .arg(format!("http.port={port}"))
             .arg("-E")
-            .arg(format!("transport.port={}", free_port()))
+            .arg(format!("transport.port={transport_port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         for setting in extra {
@@ -43,6 +57,7 @@ impl TestNode {
         let node = TestNode {
             child,
             url: format!("http://127.0.0.1:{port}"),
+            transport_port,
             client: Client::builder()
                 .timeout(Duration::from_secs(30))
                 .build()

@@ -1,0 +1,401 @@
+//! Cross-cluster replication between two real `tandem` processes on 127.0.0.1: the seed's
+//! getting-started walkthrough, the error cases, multi-shard indices with mappings added
+//! mid-stream, pause/resume with writes in between, and restarts of either side. After every
+//! scenario a checker compares leader and follower document by document (`_seq_no`,
+//! `_version`, `_source`).
+
+#[allow(dead_code)]
+#[path = "../real_node/support.rs"]
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use support::{temp, TestNode};
+
+/// How long replication may take to show a change on the follower.
+const CONVERGE_TIMEOUT: Duration = Duration::from_secs(60);
+const ALIAS: &str = "my-connection-alias";
+
+fn leader(data: &Path, transport_port: Option<u16>) -> TestNode {
+    let mut settings = vec!["cluster.name=leader-cluster".to_string()];
+    if let Some(port) = transport_port {
+        settings.push(format!("transport.port={port}"));
+    }
+    let settings: Vec<&str> = settings.iter().map(String::as_str).collect();
+    TestNode::start(data, &settings)
+}
+
+fn follower(data: &Path) -> TestNode {
+    TestNode::start(data, &["cluster.name=follower-cluster"])
+}
+
+fn connect(follower: &TestNode, leader: &TestNode) {
+    let body = json!({"persistent": {"cluster": {"remote": {ALIAS: {
+        "seeds": [format!("127.0.0.1:{}", leader.transport_port)]}}}}});
+    let (status, answer) = follower.call("PUT", "/_cluster/settings", Some(body));
+    assert_eq!(status, 200, "{answer}");
+}
+
+fn start(follower: &TestNode, follower_index: &str, leader_index: &str) -> (u16, Value) {
+    follower.call(
+        "PUT",
+        &format!("/_plugins/_replication/{follower_index}/_start"),
+        Some(json!({"leader_alias": ALIAS, "leader_index": leader_index,
+            "use_roles": {"leader_cluster_role": "all_access", "follower_cluster_role": "all_access"}})),
+    )
+}
+
+fn post(node: &TestNode, path: &str) -> (u16, Value) {
+    node.call("POST", path, Some(json!({})))
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + CONVERGE_TIMEOUT;
+    while Instant::now() < deadline {
+        if done() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn replication_status(node: &TestNode, index: &str) -> Value {
+    node.call(
+        "GET",
+        &format!("/_plugins/_replication/{index}/_status"),
+        None,
+    )
+    .1
+}
+
+/// Every document of `index` on `node`: id → (`_seq_no`, `_version`, `_source`); `None`
+/// while the index cannot be searched (a follower index still copying its shards).
+fn documents(node: &TestNode, index: &str) -> Option<BTreeMap<String, (i64, i64, Value)>> {
+    let (status, _) = post(node, &format!("/{index}/_refresh"));
+    if status == 503 {
+        return None;
+    }
+    assert_eq!(status, 200);
+    let (status, body) = node.call(
+        "POST",
+        &format!("/{index}/_search"),
+        Some(
+            json!({"size": 10000, "seq_no_primary_term": true, "version": true,
+            "query": {"match_all": {}}}),
+        ),
+    );
+    if status == 503 {
+        return None;
+    }
+    assert_eq!(status, 200, "{body}");
+    let documents = body["hits"]["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .map(|hit| {
+            (
+                hit["_id"].as_str().expect("id").to_string(),
+                (
+                    hit["_seq_no"].as_i64().expect("seq_no"),
+                    hit["_version"].as_i64().expect("version"),
+                    hit["_source"].clone(),
+                ),
+            )
+        })
+        .collect();
+    Some(documents)
+}
+
+/// Waits until the follower holds exactly the leader's documents, with the same seq-nos,
+/// versions and sources.
+fn assert_converges(leader: &TestNode, leader_index: &str, follower: &TestNode, index: &str) {
+    let expected = documents(leader, leader_index).expect("the leader index serves");
+    let mut last = BTreeMap::new();
+    let deadline = Instant::now() + CONVERGE_TIMEOUT;
+    while Instant::now() < deadline {
+        last = documents(follower, index).unwrap_or_default();
+        if last == expected {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let missing: Vec<&String> = expected
+        .keys()
+        .filter(|id| last.get(*id) != expected.get(*id))
+        .take(5)
+        .collect();
+    panic!(
+        "follower {index} did not converge: {} documents vs {} on the leader; differing ids {missing:?}",
+        last.len(),
+        expected.len()
+    );
+}
+
+fn index_doc(node: &TestNode, index: &str, id: &str, body: Value) {
+    let (status, answer) = node.call("PUT", &format!("/{index}/_doc/{id}"), Some(body));
+    assert!(status == 200 || status == 201, "{answer}");
+}
+
+#[test]
+fn the_getting_started_walkthrough_works_between_two_nodes() {
+    let (_leader_dir, leader_data) = temp();
+    let (_follower_dir, follower_data) = temp();
+    let leader = leader(&leader_data, None);
+    let follower = follower(&follower_data);
+    connect(&follower, &leader);
+    let (status, answer) = leader.call("PUT", "/leader-01", None);
+    assert_eq!(status, 200, "{answer}");
+    let (status, answer) = start(&follower, "follower-01", "leader-01");
+    assert_eq!((status, answer), (200, json!({"acknowledged": true})));
+    wait_until("SYNCING", || {
+        replication_status(&follower, "follower-01")["status"] == "SYNCING"
+    });
+    let body = replication_status(&follower, "follower-01");
+    assert_eq!(body["reason"], "User initiated");
+    assert_eq!(body["leader_alias"], ALIAS);
+    assert_eq!(body["leader_index"], "leader-01");
+    assert_eq!(body["follower_index"], "follower-01");
+
+    index_doc(
+        &leader,
+        "leader-01",
+        "1",
+        json!({"The Shining": "Stephen King"}),
+    );
+    wait_until("the document on the follower", || {
+        let (_, body) = follower.call("GET", "/follower-01/_search", None);
+        body["hits"]["total"]["value"] == 1
+    });
+    let (_, hit) = follower.call("GET", "/follower-01/_search", None);
+    assert_eq!(
+        hit["hits"]["hits"][0]["_source"],
+        json!({"The Shining": "Stephen King"})
+    );
+
+    // Writes, mapping and deletion are refused on the follower.
+    let blocked = "index [follower-01] blocked by: [FORBIDDEN/1000/index read-only(cross-cluster-replication)];";
+    let (status, answer) = follower.call("PUT", "/follower-01/_doc/2", Some(json!({"a": 1})));
+    assert_eq!(status, 403, "{answer}");
+    assert_eq!(answer["error"]["type"], "cluster_block_exception");
+    assert_eq!(answer["error"]["reason"], blocked);
+    let (status, _) = follower.call("DELETE", "/follower-01", None);
+    assert_eq!(status, 403);
+    let (status, _) = follower.call(
+        "PUT",
+        "/follower-01/_mapping",
+        Some(json!({"properties": {"x": {"type": "keyword"}}})),
+    );
+    assert_eq!(status, 403);
+    let (status, answer) = follower.raw(
+        "POST",
+        "/_bulk",
+        "application/x-ndjson",
+        b"{\"index\":{\"_index\":\"follower-01\",\"_id\":\"9\"}}\n{\"a\":1}\n".to_vec(),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(answer["items"][0]["index"]["status"], 403);
+
+    // Pause, writes in between (updates and deletes of the same ids), resume.
+    let (status, answer) = post(&follower, "/_plugins/_replication/follower-01/_pause");
+    assert_eq!((status, answer), (200, json!({"acknowledged": true})));
+    assert_eq!(status_of(&follower, "follower-01"), "PAUSED");
+    for round in 0..3 {
+        for id in 0..20 {
+            index_doc(
+                &leader,
+                "leader-01",
+                &format!("d{id}"),
+                json!({"round": round, "title": format!("book {id}")}),
+            );
+        }
+    }
+    for id in 0..5 {
+        let (status, _) = leader.call("DELETE", &format!("/leader-01/_doc/d{id}"), None);
+        assert_eq!(status, 200);
+    }
+    let (status, answer) = post(&follower, "/_plugins/_replication/follower-01/_resume");
+    assert_eq!((status, answer), (200, json!({"acknowledged": true})));
+    assert_converges(&leader, "leader-01", &follower, "follower-01");
+
+    // A new field mid-stream arrives with its mapping.
+    index_doc(
+        &leader,
+        "leader-01",
+        "late",
+        json!({"published": "2024-05-01", "pages": 447}),
+    );
+    assert_converges(&leader, "leader-01", &follower, "follower-01");
+    let (_, mapping) = follower.call("GET", "/follower-01/_mapping", None);
+    assert_eq!(
+        mapping["follower-01"]["mappings"]["properties"]["pages"]["type"],
+        "long"
+    );
+
+    // Stop: the index becomes writable, and the name can be followed again once deleted.
+    let (status, answer) = post(&follower, "/_plugins/_replication/follower-01/_stop");
+    assert_eq!((status, answer), (200, json!({"acknowledged": true})));
+    assert_eq!(
+        replication_status(&follower, "follower-01"),
+        json!({"status": "REPLICATION NOT IN PROGRESS"})
+    );
+    let (status, answer) = follower.call("PUT", "/follower-01/_doc/2", Some(json!({"a": 1})));
+    assert_eq!(status, 201, "{answer}");
+    let (status, _) = follower.call("DELETE", "/follower-01", None);
+    assert_eq!(status, 200);
+    let (status, answer) = start(&follower, "follower-01", "leader-01");
+    assert_eq!(status, 200, "{answer}");
+    assert_converges(&leader, "leader-01", &follower, "follower-01");
+    follower.stop();
+    leader.stop();
+}
+
+fn status_of(node: &TestNode, index: &str) -> String {
+    replication_status(node, index)["status"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn error_cases_answer_as_opensearch_does() {
+    let (_leader_dir, leader_data) = temp();
+    let (_follower_dir, follower_data) = temp();
+    let leader = leader(&leader_data, None);
+    let follower = follower(&follower_data);
+
+    let (status, answer) = start(&follower, "f", "leader-01");
+    assert_eq!(status, 404, "{answer}");
+    assert_eq!(answer["error"]["type"], "no_such_remote_cluster_exception");
+
+    connect(&follower, &leader);
+    let (status, answer) = start(&follower, "f", "missing");
+    assert_eq!(status, 404, "{answer}");
+    assert_eq!(answer["error"]["type"], "index_not_found_exception");
+
+    let (status, _) = leader.call("PUT", "/leader-01", None);
+    assert_eq!(status, 200);
+    let (status, _) = follower.call("PUT", "/taken", None);
+    assert_eq!(status, 200);
+    let (status, answer) = start(&follower, "taken", "leader-01");
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(
+        answer["error"]["reason"],
+        "Cant use same index again for replication. Delete the index:taken"
+    );
+
+    let (status, answer) = follower.call(
+        "PUT",
+        "/_plugins/_replication/f/_start",
+        Some(json!({"leader_alias": ALIAS})),
+    );
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(
+        answer["error"]["type"],
+        "action_request_validation_exception"
+    );
+
+    for action in ["_pause", "_resume", "_stop"] {
+        let (status, answer) = post(&follower, &format!("/_plugins/_replication/none/{action}"));
+        assert_eq!(status, 400, "{action}: {answer}");
+        assert_eq!(
+            answer["error"]["reason"],
+            "No replication in progress for index:none"
+        );
+    }
+
+    // No chaining: a follower index cannot be followed.
+    let (status, answer) = start(&follower, "f", "leader-01");
+    assert_eq!(status, 200, "{answer}");
+    wait_until("SYNCING", || status_of(&follower, "f") == "SYNCING");
+    let body = json!({"persistent": {"cluster": {"remote": {"follower-side": {
+        "seeds": [format!("127.0.0.1:{}", follower.transport_port)]}}}}});
+    let (status, _) = leader.call("PUT", "/_cluster/settings", Some(body));
+    assert_eq!(status, 200);
+    let (status, answer) = leader.call(
+        "PUT",
+        "/_plugins/_replication/chained/_start",
+        Some(json!({"leader_alias": "follower-side", "leader_index": "f"})),
+    );
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(
+        answer["error"]["reason"],
+        "Cannot Replicate a Replicated Index f"
+    );
+
+    let (status, answer) = post(&follower, "/_plugins/_replication/f/_pause");
+    assert_eq!(status, 200, "{answer}");
+    let (status, answer) = post(&follower, "/_plugins/_replication/f/_pause");
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(answer["error"]["reason"], "Index f is already paused");
+    let (status, answer) = post(&follower, "/_plugins/_replication/f/_resume");
+    assert_eq!(status, 200, "{answer}");
+    let (status, answer) = post(&follower, "/_plugins/_replication/f/_resume");
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(
+        answer["error"]["reason"],
+        "Replication on Index f is already running"
+    );
+    follower.stop();
+    leader.stop();
+}
+
+#[test]
+fn five_shards_follow_through_restarts_of_either_side() {
+    let (_leader_dir, leader_data) = temp();
+    let (_follower_dir, follower_data) = temp();
+    let leader_transport = support::free_udp_port();
+    let mut leader_node = leader(&leader_data, Some(leader_transport));
+    let mut follower_node = follower(&follower_data);
+    connect(&follower_node, &leader_node);
+    let (status, _) = leader_node.call(
+        "PUT",
+        "/books",
+        Some(json!({"settings": {"number_of_shards": 5}})),
+    );
+    assert_eq!(status, 200);
+    let bulk = |node: &TestNode, from: usize, to: usize| {
+        let mut body = String::new();
+        for id in from..to {
+            body.push_str(&format!(
+                "{{\"index\":{{\"_index\":\"books\",\"_id\":\"b{id}\"}}}}\n{{\"title\":\"book {id}\",\"n\":{id}}}\n"
+            ));
+        }
+        let (status, answer) =
+            node.raw("POST", "/_bulk", "application/x-ndjson", body.into_bytes());
+        assert_eq!(status, 200);
+        assert_eq!(answer["errors"], false, "{answer}");
+    };
+    bulk(&leader_node, 0, 500);
+    let (status, answer) = start(&follower_node, "books-copy", "books");
+    assert_eq!(status, 200, "{answer}");
+    assert_converges(&leader_node, "books", &follower_node, "books-copy");
+
+    // Follower restart mid-stream.
+    bulk(&leader_node, 500, 800);
+    follower_node.stop();
+    bulk(&leader_node, 800, 1000);
+    follower_node = follower(&follower_data);
+    assert_converges(&leader_node, "books", &follower_node, "books-copy");
+    assert_eq!(status_of(&follower_node, "books-copy"), "SYNCING");
+
+    // Leader restart: the follower reconnects on its own.
+    leader_node.stop();
+    leader_node = leader(&leader_data, Some(leader_transport));
+    bulk(&leader_node, 1000, 1200);
+    index_doc(
+        &leader_node,
+        "books",
+        "b3",
+        json!({"title": "rewritten", "n": 3}),
+    );
+    assert_converges(&leader_node, "books", &follower_node, "books-copy");
+    let (_, stats) = follower_node.call("GET", "/_plugins/_replication/follower_stats", None);
+    assert_eq!(stats["num_syncing_indices"], 1, "{stats}");
+    assert_eq!(stats["num_shard_tasks"], 5, "{stats}");
+    follower_node.stop();
+    leader_node.stop();
+}
