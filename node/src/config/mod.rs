@@ -121,6 +121,9 @@ pub struct NodeConfig {
     pub transport_congestion: Option<String>,
     /// `plugins.replication.follow_all.leader_alias`: follower-cluster mode.
     pub follow_all_leader_alias: Option<String>,
+    /// `plugins.replication.autofollow.fetch_poll_interval` as a node setting (a cluster
+    /// setting of the same name wins).
+    pub autofollow_poll_interval: Option<std::time::Duration>,
     /// Keys accepted and ignored, for the start-up log.
     pub ignored_keys: Vec<String>,
 }
@@ -144,6 +147,7 @@ impl Default for NodeConfig {
             transport_allow_unauthenticated_remote: false,
             transport_congestion: None,
             follow_all_leader_alias: None,
+            autofollow_poll_interval: None,
             ignored_keys: Vec::new(),
         }
     }
@@ -235,6 +239,10 @@ impl NodeConfig {
             },
             "plugins.replication.follow_all.leader_alias" if text.trim().is_empty() => {
                 return Err(bad("must not be empty"))
+            }
+            "plugins.replication.autofollow.fetch_poll_interval" => {
+                self.autofollow_poll_interval =
+                    crate::indices::settings::parse_time(&text).map_err(|r| bad(&r))?
             }
             "plugins.replication.follow_all.leader_alias" => {
                 self.follow_all_leader_alias = Some(text.clone())

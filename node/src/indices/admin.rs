@@ -269,7 +269,10 @@ impl IndexService {
             }
         }
         // Translog settings are read when a shard opens; reopen so they apply now.
-        if changes.keys().any(|key| key.starts_with("index.translog.")) {
+        if changes
+            .keys()
+            .any(|key| key.starts_with("index.translog.") || key == settings::RETENTION_SIZE_KEY)
+        {
             for name in names {
                 self.reopen(name)?;
             }

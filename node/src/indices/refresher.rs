@@ -13,6 +13,8 @@ use super::IndexService;
 
 /// How often the scheduler looks for indices due a refresh.
 const TICK: Duration = Duration::from_millis(100);
+/// How often retention leases are checked for expiry.
+const LEASE_CHECK: Duration = Duration::from_secs(1);
 
 /// A running scheduler; stop it with [`Refresher::stop`].
 #[derive(Debug)]
@@ -45,9 +47,14 @@ impl Refresher {
 }
 
 fn run(indices: &IndexService, stop: &AtomicBool) {
+    let mut leases_checked = Instant::now();
     while !stop.load(Ordering::SeqCst) {
         std::thread::sleep(TICK);
         let now = Instant::now();
+        if now.duration_since(leases_checked) >= LEASE_CHECK {
+            expire_leases(indices);
+            leases_checked = now;
+        }
         for handle in indices.open_handles() {
             let Some(interval) = *handle.refresh_interval.lock() else {
                 continue;
@@ -62,6 +69,30 @@ fn run(indices: &IndexService, stop: &AtomicBool) {
                 }
             }
             *handle.last_refresh.lock() = Instant::now();
+        }
+    }
+}
+
+/// Expires the retention leases followers stopped renewing (a paused follower, or one gone),
+/// after each index's `index.soft_deletes.retention_lease.period`.
+fn expire_leases(indices: &IndexService) {
+    let now_millis = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
+    for handle in indices.open_handles() {
+        let Ok(meta) = indices.meta(&handle.name) else {
+            continue;
+        };
+        let period = super::settings::retention_lease_period(&meta.settings);
+        for (number, shard) in handle.shards.iter().enumerate() {
+            match shard.expire_retention_leases(now_millis, period) {
+                Ok(expired) => {
+                    for lease in expired {
+                        tracing::info!(index = %handle.name, shard = number, lease = %lease.id, "retention lease expired");
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(index = %handle.name, shard = number, %error, "lease expiry failed")
+                }
+            }
         }
     }
 }

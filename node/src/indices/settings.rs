@@ -88,6 +88,16 @@ pub fn validate(settings: &BTreeMap<String, String>) -> NodeResult<()> {
                     return Err(bad("must be >= 100ms"));
                 }
             }
+            LEASE_PERIOD_KEY => {
+                parse_time(value).map_err(|reason| NodeError::illegal(reason_for(key, &reason)))?;
+            }
+            RETENTION_SIZE_KEY => {
+                crate::config::parse_byte_size(value).map_err(|reason| {
+                    NodeError::illegal(format!(
+                        "failed to parse setting [{key}] with value [{value}] as a size in bytes: {reason}"
+                    ))
+                })?;
+            }
             "index.translog.durability" => match value.to_ascii_lowercase().as_str() {
                 "request" | "async" => {}
                 _ => {
@@ -161,7 +171,29 @@ pub fn engine_config(settings: &BTreeMap<String, String>) -> EngineConfig {
             .max(SYNC_INTERVAL_MIN);
         config.durability = Durability::Async { sync_interval };
     }
+    if let Some(bytes) = settings
+        .get(RETENTION_SIZE_KEY)
+        .and_then(|value| crate::config::parse_byte_size(value).ok())
+    {
+        config.retention_bytes_max = bytes;
+    }
+    config.retention_lease_period = retention_lease_period(settings);
     config
+}
+
+/// `index.plugins.replication.translog.retention_size`: history kept for followers.
+pub const RETENTION_SIZE_KEY: &str = "index.plugins.replication.translog.retention_size";
+/// `index.soft_deletes.retention_lease.period`: a lease not renewed for this long expires.
+pub const LEASE_PERIOD_KEY: &str = "index.soft_deletes.retention_lease.period";
+/// OpenSearch's default lease period.
+const LEASE_PERIOD_DEFAULT: Duration = Duration::from_secs(12 * 60 * 60);
+
+/// The retention lease period of an index.
+pub fn retention_lease_period(settings: &BTreeMap<String, String>) -> Duration {
+    settings
+        .get(LEASE_PERIOD_KEY)
+        .and_then(|value| parse_time(value).ok().flatten())
+        .unwrap_or(LEASE_PERIOD_DEFAULT)
 }
 
 /// OpenSearch time values: `500ms`, `1s`, `2m`, `1h`, `1d`, `-1` (none), bare `0`.

@@ -69,6 +69,8 @@ pub struct AutoFollow {
     indices: Arc<IndexService>,
     path: PathBuf,
     rules: Mutex<BTreeMap<String, Rule>>,
+    /// The node setting of the poll interval.
+    poll_interval: Option<Duration>,
     /// The implicit rule of follower-cluster mode (`follow_all.leader_alias`), not persisted.
     follow_all: Option<Rule>,
     stats: Mutex<BTreeMap<String, RuleStats>>,
@@ -115,6 +117,7 @@ impl AutoFollow {
         indices: Arc<IndexService>,
         data: &std::path::Path,
         follow_all_alias: Option<String>,
+        poll_interval: Option<Duration>,
     ) -> Result<Arc<AutoFollow>, String> {
         let path = data.join(RULES_FILE_NAME);
         let rules: BTreeMap<String, Rule> = match durable_file::read(
@@ -137,6 +140,7 @@ impl AutoFollow {
             indices,
             path,
             rules: Mutex::new(rules),
+            poll_interval,
             follow_all: follow_all_alias.map(|leader_alias| Rule {
                 leader_alias,
                 name: FOLLOW_ALL_RULE.to_string(),
@@ -174,6 +178,7 @@ impl AutoFollow {
                     .ok()
                     .flatten()
             })
+            .or(self.poll_interval)
             .unwrap_or(POLL_INTERVAL_DEFAULT)
             .max(POLL_INTERVAL_MIN)
     }

@@ -35,6 +35,9 @@ use pins::FilePinStore;
 
 /// How often follower progress is folded into the persisted replication state.
 const PROGRESS_INTERVAL: Duration = Duration::from_secs(1);
+/// How often a follower shard renews its lease on the leader: often enough that a lease
+/// period of a few seconds (as tests set it) only expires leases of paused followers.
+const LEASE_RENEW_INTERVAL_MS: u64 = 1_000;
 /// The folder of the generated transport certificate under `path.data`.
 const CERTS_DIR_NAME: &str = "certs";
 
@@ -177,7 +180,10 @@ impl Replication {
                 follower,
                 remotes,
                 config.path_data.clone(),
-                FollowerConfig::default(),
+                FollowerConfig {
+                    lease_renew_interval_ms: LEASE_RENEW_INTERVAL_MS,
+                    ..FollowerConfig::default()
+                },
             )
             .map_err(ReplicationStartError::State)?,
         );
@@ -197,6 +203,7 @@ impl Replication {
             indices.clone(),
             &config.path_data,
             config.follow_all_leader_alias.clone(),
+            config.autofollow_poll_interval,
         )
         .map_err(ReplicationStartError::State)?;
         let replication = Replication {

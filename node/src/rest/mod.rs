@@ -200,7 +200,11 @@ async fn handle(State(node): State<Arc<Node>>, request: Request) -> Response {
     }
     if request.segments.is_empty() && request.method == Method::GET {
         let role = node.replication.role().await;
-        let response = match root::info(&node) {
+        let answer = request
+            .params
+            .check_allowed(&request.path, &[])
+            .and_then(|()| root::info(&node));
+        let response = match answer {
             Ok(mut response) => {
                 if let (RestBody::Json(body), Some(role)) = (&mut response.body, role) {
                     body["replication"] = role;

@@ -76,7 +76,7 @@ fn replication_status(node: &TestNode, index: &str) -> Value {
 /// while the index cannot be searched (a follower index still copying its shards).
 fn documents(node: &TestNode, index: &str) -> Option<BTreeMap<String, (i64, i64, Value)>> {
     let (status, _) = post(node, &format!("/{index}/_refresh"));
-    if status == 503 {
+    if status == 503 || status == 404 {
         return None;
     }
     assert_eq!(status, 200);
@@ -398,4 +398,82 @@ fn five_shards_follow_through_restarts_of_either_side() {
     assert_eq!(stats["num_shard_tasks"], 5, "{stats}");
     follower_node.stop();
     leader_node.stop();
+}
+
+#[test]
+fn a_follower_paused_past_its_lease_period_cannot_resume() {
+    let (_leader_dir, leader_data) = temp();
+    let (_follower_dir, follower_data) = temp();
+    let leader = leader(&leader_data, None);
+    let follower = follower(&follower_data);
+    connect(&follower, &leader);
+    let (status, answer) = leader.call(
+        "PUT",
+        "/leader-01",
+        Some(json!({"settings": {"index.soft_deletes.retention_lease.period": "3s"}})),
+    );
+    assert_eq!(status, 200, "{answer}");
+    index_doc(&leader, "leader-01", "1", json!({"a": 1}));
+    let (status, answer) = start(&follower, "f", "leader-01");
+    assert_eq!(status, 200, "{answer}");
+    assert_converges(&leader, "leader-01", &follower, "f");
+    // Running for longer than the period: renewals keep the lease.
+    std::thread::sleep(Duration::from_secs(4));
+    index_doc(&leader, "leader-01", "2", json!({"a": 2}));
+    assert_converges(&leader, "leader-01", &follower, "f");
+    let (status, _) = post(&follower, "/_plugins/_replication/f/_pause");
+    assert_eq!(status, 200);
+    std::thread::sleep(Duration::from_secs(6));
+    let (status, answer) = post(&follower, "/_plugins/_replication/f/_resume");
+    assert_eq!(status, 404, "{answer}");
+    assert_eq!(
+        answer["error"]["reason"],
+        "Retention lease doesn't exist. Replication can't be resumed for f. Use force_resume=true to restore from snapshot."
+    );
+    follower.stop();
+    leader.stop();
+}
+
+#[test]
+fn follower_cluster_mode_follows_every_leader_index() {
+    let (_leader_dir, leader_data) = temp();
+    let (_follower_dir, follower_data) = temp();
+    let leader = leader(&leader_data, None);
+    let (status, _) = leader.call("PUT", "/logs-1", None);
+    assert_eq!(status, 200);
+    let (status, _) = leader.call("PUT", "/.internal", None);
+    assert_eq!(status, 200);
+    index_doc(&leader, "logs-1", "1", json!({"msg": "one"}));
+    let seed = format!(
+        "cluster.remote.{ALIAS}.seeds=127.0.0.1:{}",
+        leader.transport_port
+    );
+    let follow_all = format!("plugins.replication.follow_all.leader_alias={ALIAS}");
+    let follower = TestNode::start(
+        &follower_data,
+        &[
+            "cluster.name=follower-cluster",
+            &seed,
+            &follow_all,
+            "plugins.replication.autofollow.fetch_poll_interval=1s",
+        ],
+    );
+    assert_converges(&leader, "logs-1", &follower, "logs-1");
+    // An index created later is followed too; dot-prefixed ones are not.
+    let (status, _) = leader.call("PUT", "/logs-2", None);
+    assert_eq!(status, 200);
+    index_doc(&leader, "logs-2", "1", json!({"msg": "two"}));
+    assert_converges(&leader, "logs-2", &follower, "logs-2");
+    let (status, _) = follower.call("GET", "/.internal", None);
+    assert_eq!(status, 404);
+    wait_until("following", || {
+        let (_, root) = follower.call("GET", "/", None);
+        root["replication"] == json!({"role": "follower", "state": "following"})
+    });
+    let (_, root) = leader.call("GET", "/", None);
+    assert_eq!(root["replication"], json!({"role": "leader"}));
+    // Local writable indices stay allowed on a follower-cluster node.
+    index_doc(&follower, "local", "1", json!({"x": 1}));
+    follower.stop();
+    leader.stop();
 }
