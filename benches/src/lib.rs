@@ -4,6 +4,8 @@
 //! each, so runs are comparable across machines and commits. It must never depend on wall
 //! time or randomness it does not print.
 
+pub mod process;
+
 use bytes::Bytes;
 use tandem_storage::engine::{IndexRequest, VersionCheck, WriteRequest};
 use tandem_storage::ShardEngine;

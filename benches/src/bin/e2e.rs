@@ -11,14 +11,13 @@
 //! (`-- --bulk-docs N --search-docs N` to size it). Binds 127.0.0.1 only, stops the node and
 //! removes its data when done.
 
-use std::io::{BufRead, BufReader};
-
+use std::io::BufRead;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use tandem_benches::process::{create_index, engine_rate, rest_bulk, Node, BULK_DOCS};
 use tandem_benches::{log_documents, log_mapping_json, write_documents, LogDocument};
 use tandem_storage::{EngineConfig, Mapping, ShardEngine};
 use tantivy::collector::{Count, TopDocs};
@@ -26,7 +25,6 @@ use tantivy::query::{QueryParser, TermQuery};
 use tantivy::schema::{IndexRecordOption, Schema, FAST, INDEXED, STORED, STRING, TEXT};
 use tantivy::{doc, Index, IndexWriter, TantivyDocument, Term};
 
-const BULK_DOCS: usize = 1000;
 const QUERIES_PER_KIND: usize = 300;
 const PADDING_WORDS: &str = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua ";
 
@@ -80,155 +78,6 @@ fn bulk_mapping() -> serde_json::Value {
     let mut mapping = log_mapping_json();
     mapping["properties"]["payload"] = serde_json::json!({"type": "text"});
     mapping
-}
-
-struct Node {
-    child: Child,
-    url: String,
-    _data: tempfile::TempDir,
-}
-
-impl Node {
-    fn start(binary: &PathBuf) -> Node {
-        let data = tempfile::tempdir().expect("data dir");
-        let port = free_port();
-        let transport = free_port();
-        let mut child = Command::new(binary)
-            .args(["-E", &format!("path.data={}", data.path().display())])
-            .args([
-                "-E",
-                &format!("http.port={port}"),
-                "-E",
-                &format!("transport.port={transport}"),
-            ])
-            .args(["-E", "cluster.name=bench"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|error| {
-                panic!(
-                    "cannot start {}: {error}; build it with cargo build --release -p tandem-node",
-                    binary.display()
-                )
-            });
-        let url = format!("http://127.0.0.1:{port}");
-        let client = reqwest::blocking::Client::new();
-        let started = Instant::now();
-        while client.get(&url).send().is_err() {
-            if started.elapsed() > Duration::from_secs(30) {
-                let _ = child.kill();
-                let stderr = child.stderr.take().map(|s| {
-                    BufReader::new(s)
-                        .lines()
-                        .map_while(Result::ok)
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                });
-                panic!("node did not answer: {stderr:?}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Node {
-            child,
-            url,
-            _data: data,
-        }
-    }
-
-    fn peak_rss_kib(&self) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
-            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("a free port")
-}
-
-fn engine_rate(documents: &[LogDocument]) -> f64 {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mapping = Arc::new(Mapping::from_json(&bulk_mapping(), 1).expect("mapping"));
-    let engine = ShardEngine::create(&dir.path().join("s"), EngineConfig::primary(), mapping)
-        .expect("engine");
-    let started = Instant::now();
-    write_documents(&engine, documents, BULK_DOCS);
-    engine.refresh(true).expect("refresh");
-    let rate = documents.len() as f64 / started.elapsed().as_secs_f64();
-    engine.close().expect("close");
-    rate
-}
-
-fn create_index(
-    client: &reqwest::blocking::Client,
-    url: &str,
-    index: &str,
-    mapping: serde_json::Value,
-) {
-    let body = serde_json::json!({
-        "settings": {"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": "30s"},
-        "mappings": mapping,
-    });
-    let response = client
-        .put(format!("{url}/{index}"))
-        .json(&body)
-        .send()
-        .expect("create index");
-    assert!(
-        response.status().is_success(),
-        "create index: {}",
-        response.text().unwrap_or_default()
-    );
-}
-
-fn rest_bulk(
-    client: &reqwest::blocking::Client,
-    url: &str,
-    index: &str,
-    documents: &[LogDocument],
-) -> f64 {
-    let started = Instant::now();
-    for bulk in documents.chunks(BULK_DOCS) {
-        let mut body = Vec::with_capacity(bulk.len() * 1100);
-        for document in bulk {
-            body.extend_from_slice(
-                format!("{{\"index\":{{\"_id\":\"{}\"}}}}\n", document.id).as_bytes(),
-            );
-            body.extend_from_slice(&document.source);
-            body.push(b'\n');
-        }
-        let response = client
-            .post(format!("{url}/{index}/_bulk"))
-            .header("content-type", "application/x-ndjson")
-            .body(body)
-            .send()
-            .expect("bulk");
-        let status = response.status();
-        let text = response.text().unwrap_or_default();
-        assert!(
-            status.is_success() && text.contains("\"errors\":false"),
-            "bulk failed: {status} {}",
-            &text[..text.len().min(500)]
-        );
-    }
-    let response = client
-        .post(format!("{url}/{index}/_refresh"))
-        .send()
-        .expect("refresh");
-    assert!(response.status().is_success());
-    documents.len() as f64 / started.elapsed().as_secs_f64()
 }
 
 fn p50(mut samples: Vec<Duration>) -> Duration {
@@ -407,8 +256,8 @@ fn main() {
     let bulk_documents = kilobyte_documents(0, args.bulk_docs);
     let average_bytes =
         bulk_documents.iter().map(|d| d.source.len()).sum::<usize>() / bulk_documents.len().max(1);
-    let engine = engine_rate(&bulk_documents);
-    let node = Node::start(&args.tandem);
+    let engine = engine_rate(&bulk_documents, &bulk_mapping());
+    let node = Node::start(&args.tandem, &[]);
     create_index(&client, &node.url, "bulk", bulk_mapping());
     let rest = rest_bulk(&client, &node.url, "bulk", &bulk_documents);
     println!(

@@ -419,6 +419,18 @@ impl<N: FollowerNode> ReplicationService<N> {
         Ok(json!({"acknowledged": true}))
     }
 
+    /// Stops every shard task (node shutdown) without changing any replication's state, so a
+    /// restart continues each one where it was.
+    pub async fn shutdown(&self) {
+        let mut inner = self.inner.lock().await;
+        let running = std::mem::take(&mut inner.running);
+        for (_, index) in running {
+            for runner in index.runners {
+                runner.stop().await;
+            }
+        }
+    }
+
     /// `GET _plugins/_replication/follower_stats`.
     pub async fn follower_stats(&self) -> Value {
         let inner = self.inner.lock().await;

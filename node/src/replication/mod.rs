@@ -308,6 +308,7 @@ impl Replication {
     pub async fn shutdown(&self) {
         self.progress.abort();
         self.service.note_progress().await;
+        self.service.shutdown().await;
         let server = self.server.lock().take();
         if let Some(server) = server {
             server.shutdown().await;

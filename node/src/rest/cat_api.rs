@@ -83,7 +83,15 @@ fn indices_rows(node: &Node, request: &RestRequest, index: Option<&str>) -> Node
     let mut rows = Vec::new();
     for name in names {
         let meta = node.indices.meta(&name)?;
-        let health = if meta.number_of_replicas > 0 {
+        // A follower index still copying its shards has no active primaries yet.
+        let handle = match node.indices.handle(&name) {
+            Ok(handle) => Some(handle),
+            Err(NodeError::ShardsUnavailable { .. } | NodeError::IndexClosed { .. }) => None,
+            Err(error) => return Err(error),
+        };
+        let health = if handle.is_none() && meta.state != IndexState::Close {
+            "red"
+        } else if meta.number_of_replicas > 0 {
             "yellow"
         } else {
             "green"
@@ -106,9 +114,8 @@ fn indices_rows(node: &Node, request: &RestRequest, index: Option<&str>) -> Node
             row.insert("status", Some("close".into()));
         } else {
             row.insert("status", Some("open".into()));
-            let handle = node.indices.handle(&name)?;
             let (mut docs, mut deleted, mut store) = (0, 0, 0);
-            for shard in &handle.shards {
+            for shard in handle.iter().flat_map(|handle| handle.shards.iter()) {
                 let stats = shard.stats();
                 docs += stats.docs_count;
                 deleted += stats.docs_deleted;

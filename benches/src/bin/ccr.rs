@@ -1,0 +1,369 @@
+//! The replication benchmark runner: a leader and a follower `tandem` process on loopback,
+//! each figure against a baseline measured in the same run.
+//!
+//! - Catch-up: the follower is paused while the leader takes a backlog of operations, then
+//!   resumed; its apply rate until it reaches the leader's checkpoint, against the shard
+//!   engine's own in-process indexing rate on the same documents (target ≥ 0.8×).
+//! - Lag: with the leader ingesting at half the rate it sustained above, a probe document is
+//!   written (`request` durability) and fetched by id on the follower until found; p50/p99 of
+//!   that delay (target p99 < 50 ms).
+//! - Bootstrap: bytes of the leader's committed files copied by `_start`, per second, against a
+//!   plain file copy of the same files on the same disk (target ≥ 100 MB/s).
+//! - Leader CPU: the leader process's CPU time per indexed operation with one follower
+//!   attached, against the same ingest into an index nobody follows (target ≤ 1.1×).
+//!
+//! Run: `cargo build --release -p tandem-node && cargo run --release -p tandem-benches --bin ccr`
+//! (`-- --backlog-docs N --probes N` to size it). Binds 127.0.0.1 only; removes its data.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::blocking::Client;
+use serde_json::{json, Value};
+use tandem_benches::process::{create_index, engine_rate, rest_bulk, Node};
+use tandem_benches::{log_documents, log_mapping_json, LogDocument};
+
+const ALIAS: &str = "leader";
+const CONVERGE_TIMEOUT: Duration = Duration::from_secs(1800);
+
+struct Args {
+    tandem: PathBuf,
+    backlog_docs: usize,
+    probes: usize,
+}
+
+fn args() -> Args {
+    let mut args = Args {
+        tandem: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/tandem"),
+        backlog_docs: 1_000_000,
+        probes: 500,
+    };
+    let mut given = std::env::args().skip(1);
+    while let Some(flag) = given.next() {
+        let value = given.next().unwrap_or_default();
+        match flag.as_str() {
+            "--tandem" => args.tandem = PathBuf::from(value),
+            "--backlog-docs" => args.backlog_docs = value.parse().expect("--backlog-docs N"),
+            "--probes" => args.probes = value.parse().expect("--probes N"),
+            other => panic!("unknown flag {other}"),
+        }
+    }
+    args
+}
+
+fn call(client: &Client, method: &str, url: &str, body: Option<Value>) -> Value {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+    let mut request = client.request(method, url);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().expect("request");
+    let status = response.status();
+    let body: Value = response.json().unwrap_or(Value::Null);
+    assert!(status.is_success(), "{url}: {status} {body}");
+    body
+}
+
+fn follow(client: &Client, follower: &Node, index: &str, leader_index: &str) {
+    call(
+        client,
+        "PUT",
+        &format!("{}/_plugins/_replication/{index}/_start", follower.url),
+        Some(json!({"leader_alias": ALIAS, "leader_index": leader_index})),
+    );
+}
+
+fn status(client: &Client, follower: &Node, index: &str) -> Value {
+    call(
+        client,
+        "GET",
+        &format!("{}/_plugins/_replication/{index}/_status", follower.url),
+        None,
+    )
+}
+
+/// Waits until the follower's checkpoint reaches `seq_no`; returns when it did.
+fn wait_for_checkpoint(client: &Client, follower: &Node, index: &str, seq_no: i64) -> Instant {
+    let deadline = Instant::now() + CONVERGE_TIMEOUT;
+    loop {
+        let body = status(client, follower, index);
+        if body["syncing_details"]["follower_checkpoint"].as_i64() >= Some(seq_no) {
+            return Instant::now();
+        }
+        assert!(Instant::now() < deadline, "follower stuck: {body}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn leader_checkpoint(client: &Client, leader: &Node, index: &str) -> i64 {
+    let stats = call(
+        client,
+        "GET",
+        &format!("{}/{index}/_stats", leader.url),
+        None,
+    );
+    let docs = stats["indices"][index]["primaries"]["indexing"]["index_total"]
+        .as_i64()
+        .unwrap_or(-1);
+    docs - 1
+}
+
+fn cpu_seconds(node: &Node) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", node.pid())).expect("stat");
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks: f64 =
+        fields[11].parse::<f64>().unwrap_or(0.0) + fields[12].parse::<f64>().unwrap_or(0.0);
+    ticks / 100.0
+}
+
+fn dir_bytes(path: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|entry| match entry.metadata() {
+            Ok(meta) if meta.is_dir() => dir_bytes(&entry.path()),
+            Ok(meta) => meta.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("copy target");
+    for entry in std::fs::read_dir(from).expect("read dir").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.metadata().expect("meta").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+            std::fs::File::open(&target)
+                .and_then(|file| file.sync_all())
+                .expect("sync");
+        }
+    }
+}
+
+fn percentile(samples: &mut [Duration], fraction: f64) -> Duration {
+    samples.sort();
+    let index = ((samples.len() as f64 - 1.0) * fraction).round() as usize;
+    samples[index]
+}
+
+fn main() {
+    let args = args();
+    let client = Client::builder()
+        .timeout(Duration::from_secs(600))
+        .build()
+        .expect("client");
+    let mut mapping = log_mapping_json();
+    mapping["properties"]["probe"] = json!({"type": "keyword"});
+    let documents: Vec<LogDocument> = log_documents(7, 0, args.backlog_docs);
+    println!("engine baseline on {} documents...", documents.len());
+    let engine = engine_rate(&documents, &mapping);
+
+    let leader = Node::start(&args.tandem, &[]);
+    let follower = Node::start(&args.tandem, &[]);
+    call(
+        &client,
+        "PUT",
+        &format!("{}/_cluster/settings", follower.url),
+        Some(json!({"persistent": {"cluster": {"remote": {ALIAS: {
+            "seeds": [format!("127.0.0.1:{}", leader.transport_port)]}}}}})),
+    );
+
+    // Catch-up from a backlog.
+    create_index(&client, &leader.url, "backlog", mapping.clone());
+    call(
+        &client,
+        "PUT",
+        &format!("{}/backlog/_settings", leader.url),
+        Some(json!({"index.plugins.replication.translog.retention_size": "8gb"})),
+    );
+    follow(&client, &follower, "backlog", "backlog");
+    wait_for_checkpoint(&client, &follower, "backlog", -1);
+    call(
+        &client,
+        "POST",
+        &format!("{}/_plugins/_replication/backlog/_pause", follower.url),
+        Some(json!({})),
+    );
+    println!("loading the backlog through the leader's _bulk...");
+    let leader_rate = rest_bulk(&client, &leader.url, "backlog", &documents);
+    let target = leader_checkpoint(&client, &leader, "backlog");
+    let resumed = Instant::now();
+    call(
+        &client,
+        "POST",
+        &format!("{}/_plugins/_replication/backlog/_resume", follower.url),
+        Some(json!({})),
+    );
+    let caught_up = wait_for_checkpoint(&client, &follower, "backlog", target);
+    let catch_up = (target + 1) as f64 / caught_up.duration_since(resumed).as_secs_f64();
+
+    // Lag at half the leader's ingest rate.
+    create_index(&client, &leader.url, "live", mapping.clone());
+    follow(&client, &follower, "live", "live");
+    wait_for_checkpoint(&client, &follower, "live", -1);
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (stop, url, client) = (stop.clone(), leader.url.clone(), client.clone());
+        let half_rate = leader_rate / 2.0;
+        let load: Vec<LogDocument> = log_documents(11, 10_000_000, 2_000_000);
+        std::thread::spawn(move || {
+            let started = Instant::now();
+            let mut sent = 0usize;
+            for bulk in load.chunks(500) {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let due = started + Duration::from_secs_f64(sent as f64 / half_rate);
+                if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(wait);
+                }
+                rest_bulk_quiet(&client, &url, "live", bulk);
+                sent += bulk.len();
+            }
+        })
+    };
+    let mut lags = Vec::with_capacity(args.probes);
+    for probe in 0..args.probes {
+        let id = format!("probe-{probe}");
+        call(
+            &client,
+            "PUT",
+            &format!("{}/live/_doc/{id}", leader.url),
+            Some(json!({"probe": id})),
+        );
+        let written = Instant::now();
+        let url = format!("{}/live/_doc/{id}", follower.url);
+        loop {
+            let response = client.get(&url).send().expect("get");
+            if response.status().is_success() {
+                break;
+            }
+            assert!(
+                written.elapsed() < Duration::from_secs(60),
+                "probe {id} never arrived"
+            );
+        }
+        lags.push(written.elapsed());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    stop.store(true, Ordering::Relaxed);
+    writer.join().expect("writer");
+    let lag_p50 = percentile(&mut lags, 0.5);
+    let lag_p99 = percentile(&mut lags, 0.99);
+
+    // Bootstrap of the backlog index's committed files, against a plain copy of them.
+    call(
+        &client,
+        "POST",
+        &format!("{}/backlog/_flush", leader.url),
+        None,
+    );
+    let settings = call(
+        &client,
+        "GET",
+        &format!("{}/backlog/_settings", leader.url),
+        None,
+    );
+    let uuid = settings["backlog"]["settings"]["index"]["uuid"]
+        .as_str()
+        .expect("index uuid")
+        .to_string();
+    let leader_dir = leader
+        .data_dir()
+        .join("indices")
+        .join(uuid)
+        .join("0")
+        .join("index");
+    let bytes = dir_bytes(&leader_dir);
+    let copy_target = tempfile::tempdir().expect("copy dir");
+    let copy_started = Instant::now();
+    copy_dir(&leader_dir, &copy_target.path().join("copy"));
+    let copy_rate = bytes as f64 / copy_started.elapsed().as_secs_f64();
+    drop(copy_target);
+    let started = Instant::now();
+    follow(&client, &follower, "bootstrap", "backlog");
+    let deadline = Instant::now() + CONVERGE_TIMEOUT;
+    loop {
+        let body = status(&client, &follower, "bootstrap");
+        if body["status"] == "SYNCING" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "bootstrap stuck: {body}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let bootstrap_rate = bytes as f64 / started.elapsed().as_secs_f64();
+
+    // Leader CPU per operation, followed against not followed.
+    let cpu_docs: Vec<LogDocument> = log_documents(13, 20_000_000, 200_000.min(args.backlog_docs));
+    create_index(&client, &leader.url, "alone", mapping.clone());
+    let before = cpu_seconds(&leader);
+    rest_bulk(&client, &leader.url, "alone", &cpu_docs);
+    let alone = (cpu_seconds(&leader) - before) / cpu_docs.len() as f64;
+    create_index(&client, &leader.url, "followed", mapping.clone());
+    follow(&client, &follower, "followed", "followed");
+    wait_for_checkpoint(&client, &follower, "followed", -1);
+    let before = cpu_seconds(&leader);
+    rest_bulk(&client, &leader.url, "followed", &cpu_docs);
+    let target = cpu_docs.len() as i64 - 1;
+    wait_for_checkpoint(&client, &follower, "followed", target);
+    let followed = (cpu_seconds(&leader) - before) / cpu_docs.len() as f64;
+
+    println!();
+    println!("| measure | baseline | replication | ratio / target |");
+    println!("|---|---|---|---|");
+    println!(
+        "| catch-up of {} ops | engine {:.0} ops/s | follower {:.0} ops/s | {:.2}× (≥ 0.8) |",
+        documents.len(),
+        engine,
+        catch_up,
+        catch_up / engine
+    );
+    println!(
+        "| lag, leader at {:.0} docs/s (half of {:.0}) | — | p50 {:.1} ms, p99 {:.1} ms | p99 < 50 ms |",
+        leader_rate / 2.0,
+        leader_rate,
+        lag_p50.as_secs_f64() * 1000.0,
+        lag_p99.as_secs_f64() * 1000.0
+    );
+    println!(
+        "| bootstrap of {:.0} MB | plain copy {:.0} MB/s | {:.0} MB/s | {:.2}× (≥ 100 MB/s) |",
+        bytes as f64 / 1e6,
+        copy_rate / 1e6,
+        bootstrap_rate / 1e6,
+        bootstrap_rate / copy_rate
+    );
+    println!(
+        "| leader CPU per op | {:.1} µs alone | {:.1} µs followed | {:.2}× (≤ 1.1) |",
+        alone * 1e6,
+        followed * 1e6,
+        followed / alone
+    );
+}
+
+fn rest_bulk_quiet(client: &Client, url: &str, index: &str, documents: &[LogDocument]) {
+    let mut body = Vec::with_capacity(documents.len() * 400);
+    for document in documents {
+        body.extend_from_slice(
+            format!("{{\"index\":{{\"_id\":\"{}\"}}}}\n", document.id).as_bytes(),
+        );
+        body.extend_from_slice(&document.source);
+        body.push(b'\n');
+    }
+    let response = client
+        .post(format!("{url}/{index}/_bulk"))
+        .header("content-type", "application/x-ndjson")
+        .body(body)
+        .send()
+        .expect("bulk");
+    assert!(response.status().is_success());
+}
