@@ -27,6 +27,11 @@ use tandem_benches::{log_documents, log_mapping_json, LogDocument};
 
 const ALIAS: &str = "leader";
 const CONVERGE_TIMEOUT: Duration = Duration::from_secs(1800);
+/// Pause between two GETs of a probe on the follower (the lag's resolution).
+const PROBE_POLL: Duration = Duration::from_micros(250);
+/// Time given to the leader's merges after the backlog load, so catch-up is measured against
+/// a leader that only serves the follower.
+const SETTLE: Duration = Duration::from_secs(10);
 
 struct Args {
     tandem: PathBuf,
@@ -95,19 +100,6 @@ fn wait_for_checkpoint(client: &Client, follower: &Node, index: &str, seq_no: i6
         assert!(Instant::now() < deadline, "follower stuck: {body}");
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-fn leader_checkpoint(client: &Client, leader: &Node, index: &str) -> i64 {
-    let stats = call(
-        client,
-        "GET",
-        &format!("{}/{index}/_stats", leader.url),
-        None,
-    );
-    let docs = stats["indices"][index]["primaries"]["indexing"]["index_total"]
-        .as_i64()
-        .unwrap_or(-1);
-    docs - 1
 }
 
 fn cpu_seconds(node: &Node) -> f64 {
@@ -196,7 +188,15 @@ fn main() {
     );
     println!("loading the backlog through the leader's _bulk...");
     let leader_rate = rest_bulk(&client, &leader.url, "backlog", &documents);
-    let target = leader_checkpoint(&client, &leader, "backlog");
+    call(
+        &client,
+        "POST",
+        &format!("{}/backlog/_flush", leader.url),
+        None,
+    );
+    std::thread::sleep(SETTLE);
+    // A fresh index given distinct ids: seq-nos 0..n-1.
+    let target = documents.len() as i64 - 1;
     let resumed = Instant::now();
     call(
         &client,
@@ -252,6 +252,8 @@ fn main() {
                 written.elapsed() < Duration::from_secs(60),
                 "probe {id} never arrived"
             );
+            // Polling flat out would take a core from the two nodes being measured.
+            std::thread::sleep(PROBE_POLL);
         }
         lags.push(written.elapsed());
         std::thread::sleep(Duration::from_millis(10));
@@ -260,6 +262,12 @@ fn main() {
     writer.join().expect("writer");
     let lag_p50 = percentile(&mut lags, 0.5);
     let lag_p99 = percentile(&mut lags, 0.99);
+    println!(
+        "lag p90 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+        percentile(&mut lags, 0.90).as_secs_f64() * 1000.0,
+        percentile(&mut lags, 0.95).as_secs_f64() * 1000.0,
+        percentile(&mut lags, 1.0).as_secs_f64() * 1000.0
+    );
 
     // Bootstrap of the backlog index's committed files, against a plain copy of them.
     call(
