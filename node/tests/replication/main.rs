@@ -477,3 +477,93 @@ fn follower_cluster_mode_follows_every_leader_index() {
     follower.stop();
     leader.stop();
 }
+
+#[test]
+fn metadata_follows_without_documents_and_a_deleted_leader_pauses_the_follower() {
+    let (_leader_dir, leader_data) = temp();
+    let (_follower_dir, follower_data) = temp();
+    let leader = leader(&leader_data, None);
+    let follower = follower(&follower_data);
+    connect(&follower, &leader);
+    let (status, _) = leader.call("PUT", "/leader-01", None);
+    assert_eq!(status, 200);
+    index_doc(&leader, "leader-01", "1", json!({"a": 1}));
+    let (status, answer) = start(&follower, "f", "leader-01");
+    assert_eq!(status, 200, "{answer}");
+    assert_converges(&leader, "leader-01", &follower, "f");
+
+    // An alias, a mapping and a setting change on the leader, no document: all arrive.
+    let (status, _) = leader.call("PUT", "/leader-01/_alias/books", None);
+    assert_eq!(status, 200);
+    let (status, _) = leader.call(
+        "PUT",
+        "/leader-01/_mapping",
+        Some(json!({"properties": {"isbn": {"type": "keyword"}}})),
+    );
+    assert_eq!(status, 200);
+    let (status, _) = leader.call(
+        "PUT",
+        "/leader-01/_settings",
+        Some(json!({"index": {"refresh_interval": "7s", "blocks.write": true}})),
+    );
+    assert_eq!(status, 200);
+    wait_until("metadata on the follower", || {
+        let (_, aliases) = follower.call("GET", "/f/_alias", None);
+        let (_, mapping) = follower.call("GET", "/f/_mapping", None);
+        let (_, settings) = follower.call("GET", "/f/_settings", None);
+        aliases["f"]["aliases"].get("books").is_some()
+            && mapping["f"]["mappings"]["properties"]["isbn"]["type"] == "keyword"
+            && settings["f"]["settings"]["index"]["refresh_interval"] == "7s"
+    });
+    // The leader's write block is not copied (the spec's blocklist).
+    let (_, settings) = follower.call("GET", "/f/_settings", None);
+    assert!(
+        settings["f"]["settings"]["index"].get("blocks").is_none(),
+        "{settings}"
+    );
+
+    // Deleting the leader index pauses the follower with a reason; nothing is skipped.
+    let (status, _) = leader.call(
+        "PUT",
+        "/leader-01/_settings",
+        Some(json!({"index": {"blocks.write": false}})),
+    );
+    assert_eq!(status, 200);
+    let (status, _) = leader.call("DELETE", "/leader-01", None);
+    assert_eq!(status, 200);
+    wait_until("auto-pause", || status_of(&follower, "f") == "PAUSED");
+    let body = replication_status(&follower, "f");
+    let reason = body["reason"].as_str().unwrap_or_default();
+    assert!(reason.starts_with("AutoPaused: "), "{body}");
+    let (_, hits) = follower.call("GET", "/f/_count", None);
+    assert_eq!(hits["count"], 1, "{hits}");
+    follower.stop();
+    leader.stop();
+}
+
+#[test]
+fn a_follower_cluster_node_leads_no_one() {
+    let (_leader_dir, leader_data) = temp();
+    let (_middle_dir, middle_data) = temp();
+    let (_last_dir, last_data) = temp();
+    let leader = leader(&leader_data, None);
+    let (status, _) = leader.call("PUT", "/logs", None);
+    assert_eq!(status, 200);
+    let seed = format!(
+        "cluster.remote.{ALIAS}.seeds=127.0.0.1:{}",
+        leader.transport_port
+    );
+    let follow_all = format!("plugins.replication.follow_all.leader_alias={ALIAS}");
+    let middle = TestNode::start(&middle_data, &[&seed, &follow_all]);
+    let (status, _) = middle.call("PUT", "/local", None);
+    assert_eq!(status, 200);
+    let last = follower(&last_data);
+    connect(&last, &middle);
+    let (status, answer) = start(&last, "copy", "local");
+    assert!(status >= 400, "{answer}");
+    let reason = answer["error"]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("follows another cluster"), "{answer}");
+    last.stop();
+    middle.stop();
+    leader.stop();
+}

@@ -28,6 +28,9 @@ pub struct ChangesCursor {
     in_flight: BTreeMap<RequestId, (i64, i64)>,
     /// Answers with operations, by first seq-no, waiting for their turn.
     buffered: BTreeMap<i64, ShardChangesResponse>,
+    /// The newest answer that carried leader metadata and no operations (a mapping, settings
+    /// or alias change while nothing was written): handed out before anything else.
+    metadata_only: Option<ShardChangesResponse>,
     next_request_id: u64,
 }
 
@@ -56,6 +59,7 @@ impl ChangesCursor {
             missing: BTreeMap::new(),
             in_flight: BTreeMap::new(),
             buffered: BTreeMap::new(),
+            metadata_only: None,
             next_request_id: 0,
         })
     }
@@ -152,6 +156,16 @@ impl ChangesCursor {
             .max(response.global_checkpoint);
         if response.ops.is_empty() {
             self.release(from_seq_no, to_seq_no);
+            let carries_metadata = response.mapping.is_some()
+                || response.settings.is_some()
+                || response.aliases.is_some();
+            let newest = self
+                .metadata_only
+                .as_ref()
+                .is_none_or(|held| is_newer(response.versions, held.versions));
+            if carries_metadata && newest {
+                self.metadata_only = Some(response);
+            }
             return Ok(());
         }
         let last_seq_no = response.ops.last_seq_no;
@@ -173,7 +187,14 @@ impl ChangesCursor {
     }
 
     /// The next answer to apply, if it starts right after the last one handed out.
+    ///
+    /// A metadata-only answer comes first: leader metadata only grows (mappings merge), so
+    /// installing it before older operations is safe, and it must not wait for operations
+    /// that may never come.
     pub fn poll_ready(&mut self) -> Option<ShardChangesResponse> {
+        if let Some(metadata) = self.metadata_only.take() {
+            return Some(metadata);
+        }
         let entry = self.buffered.first_entry()?;
         if *entry.key() != self.delivered_through + 1 {
             return None;
@@ -267,4 +288,11 @@ fn check_answer(
         });
     }
     Ok(())
+}
+
+/// Whether any of `candidate`'s versions is above `held`'s.
+fn is_newer(candidate: crate::MetadataVersions, held: crate::MetadataVersions) -> bool {
+    candidate.mapping > held.mapping
+        || candidate.settings > held.settings
+        || candidate.aliases > held.aliases
 }

@@ -82,6 +82,32 @@ fn caught_up_it_keeps_exactly_one_long_poll() {
 }
 
 #[test]
+fn metadata_without_operations_is_handed_out_at_once() {
+    let mut cursor = ChangesCursor::new(config(10, 3), 9, 9).unwrap();
+    let poll = drain_requests(&mut cursor).remove(0);
+    let mut alias_change = answer(&poll, 9, 100);
+    alias_change.versions = crate::MetadataVersions {
+        mapping: 1,
+        settings: 1,
+        aliases: 2,
+    };
+    alias_change.aliases = Some(Bytes::from_static(b"{\"books\":{}}"));
+    cursor.handle_response(poll.id, alias_change).unwrap();
+    let ready = cursor.poll_ready().expect("the metadata is ready");
+    assert!(ready.ops.is_empty());
+    assert_eq!(ready.versions.aliases, 2);
+    assert!(cursor.poll_ready().is_none());
+    // A later change arrives the same way.
+    let poll = drain_requests(&mut cursor).remove(0);
+    let mut newer = answer(&poll, 9, 100);
+    newer.versions.aliases = 3;
+    newer.aliases = Some(Bytes::from_static(b"{}"));
+    cursor.handle_response(poll.id, newer).unwrap();
+    assert_eq!(cursor.poll_ready().expect("ready").versions.aliases, 3);
+    cursor.check_invariants().unwrap();
+}
+
+#[test]
 fn answers_out_of_order_are_handed_out_in_order() {
     let mut cursor = ChangesCursor::new(config(10, 2), SEQ_NO_NONE, 100).unwrap();
     let requests = drain_requests(&mut cursor);
