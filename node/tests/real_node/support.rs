@@ -73,6 +73,12 @@ impl TestNode {
         panic!("tandem did not answer on {} in time", node.url);
     }
 
+    /// The HTTP base URL.
+    #[allow(dead_code)]
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
     pub(crate) fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let mut request = self.client.request(method, format!("{}{path}", self.url));

@@ -567,3 +567,142 @@ fn a_follower_cluster_node_leads_no_one() {
     middle.stop();
     leader.stop();
 }
+
+/// Index, update and delete writes on `index` from a background thread until `stop` is set;
+/// returns how many bulks were acknowledged.
+fn churn(
+    url: String,
+    index: &'static str,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<usize> {
+    std::thread::spawn(move || {
+        let client = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client");
+        let mut round = 0usize;
+        let mut acknowledged = 0usize;
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            let mut body = String::new();
+            for id in 0..50 {
+                let id = (round * 7 + id) % 300;
+                if id % 11 == 0 {
+                    body.push_str(&format!(
+                        "{{\"delete\":{{\"_index\":\"{index}\",\"_id\":\"c{id}\"}}}}\n"
+                    ));
+                } else {
+                    body.push_str(&format!(
+                        "{{\"index\":{{\"_index\":\"{index}\",\"_id\":\"c{id}\"}}}}\n{{\"round\":{round},\"id\":{id}}}\n"
+                    ));
+                }
+            }
+            let sent = client
+                .post(format!("{url}/_bulk"))
+                .header("content-type", "application/x-ndjson")
+                .body(body)
+                .send();
+            if sent.is_ok_and(|response| response.status().is_success()) {
+                acknowledged += 1;
+            }
+            round += 1;
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        acknowledged
+    })
+}
+
+#[test]
+fn a_lossy_slow_link_and_a_killed_follower_lose_and_duplicate_nothing() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use tandem_tools::chaos::{ChaosProxy, FaultConfig, ProxyConfig};
+
+    let (_leader_dir, leader_data) = temp();
+    let (_follower_dir, follower_data) = temp();
+    let leader = leader(&leader_data, None);
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let faults = FaultConfig {
+        delay_ms: 15,
+        jitter_ms: 10,
+        loss: 0.05,
+        duplicate: 0.02,
+    };
+    let proxy = runtime
+        .block_on(ChaosProxy::start(ProxyConfig {
+            listen: "127.0.0.1:0".parse().expect("address"),
+            upstream: format!("127.0.0.1:{}", leader.transport_port)
+                .parse()
+                .expect("address"),
+            to_upstream: faults,
+            to_client: faults,
+            seed: 20261124,
+        }))
+        .expect("chaos proxy");
+    let mut follower_node = follower(&follower_data);
+    let body = json!({"persistent": {"cluster": {"remote": {ALIAS: {
+        "seeds": [proxy.local_addr().to_string()]}}}}});
+    let (status, _) = follower_node.call("PUT", "/_cluster/settings", Some(body));
+    assert_eq!(status, 200);
+    let (status, _) = leader.call(
+        "PUT",
+        "/churn",
+        Some(json!({"settings": {"number_of_shards": 2}})),
+    );
+    assert_eq!(status, 200);
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = churn(leader.url().to_string(), "churn", stop.clone());
+    std::thread::sleep(Duration::from_millis(500));
+    let (status, answer) = start(&follower_node, "churn-copy", "churn");
+    assert_eq!(status, 200, "{answer}");
+    wait_until("SYNCING", || {
+        status_of(&follower_node, "churn-copy") == "SYNCING"
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    // kill -9 in the middle of the stream, then start again on the same data.
+    drop(follower_node);
+    std::thread::sleep(Duration::from_millis(1000));
+    follower_node = follower(&follower_data);
+    std::thread::sleep(Duration::from_millis(1500));
+    stop.store(true, Ordering::Relaxed);
+    let acknowledged = writer.join().expect("writer");
+    assert!(acknowledged > 10, "only {acknowledged} bulks went through");
+    assert_converges(&leader, "churn", &follower_node, "churn-copy");
+    let stats = proxy.stats();
+    assert!(stats.dropped > 0, "the link dropped nothing: {stats:?}");
+    runtime.block_on(proxy.stop());
+    follower_node.stop();
+    leader.stop();
+}
+
+#[test]
+fn a_leader_killed_mid_stream_is_followed_again_after_restart() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let (_leader_dir, leader_data) = temp();
+    let (_follower_dir, follower_data) = temp();
+    let leader_transport = support::free_udp_port();
+    let leader_node = leader(&leader_data, Some(leader_transport));
+    let follower_node = follower(&follower_data);
+    connect(&follower_node, &leader_node);
+    let (status, _) = leader_node.call("PUT", "/churn", None);
+    assert_eq!(status, 200);
+    let (status, answer) = start(&follower_node, "churn-copy", "churn");
+    assert_eq!(status, 200, "{answer}");
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = churn(leader_node.url().to_string(), "churn", stop.clone());
+    std::thread::sleep(Duration::from_millis(1500));
+    let (_, before) = follower_node.call("GET", "/_plugins/_replication/follower_stats", None);
+    drop(leader_node); // kill -9 while bulks are in flight
+    stop.store(true, Ordering::Relaxed);
+    writer.join().expect("writer");
+    let leader_node = leader(&leader_data, Some(leader_transport));
+    assert_converges(&leader_node, "churn", &follower_node, "churn-copy");
+    let (_, after) = follower_node.call("GET", "/_plugins/_replication/follower_stats", None);
+    assert!(
+        after["operations_written"].as_u64() >= before["operations_written"].as_u64(),
+        "{before} {after}"
+    );
+    follower_node.stop();
+    leader_node.stop();
+}
