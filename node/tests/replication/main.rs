@@ -706,3 +706,81 @@ fn a_leader_killed_mid_stream_is_followed_again_after_restart() {
     follower_node.stop();
     leader_node.stop();
 }
+
+#[test]
+fn a_bootstrap_survives_pause_resume_and_a_killed_follower() {
+    use tandem_tools::chaos::{ChaosProxy, FaultConfig, ProxyConfig};
+
+    let (_leader_dir, leader_data) = temp();
+    let (_follower_dir, follower_data) = temp();
+    let leader = leader(&leader_data, None);
+    let (status, _) = leader.call(
+        "PUT",
+        "/big",
+        Some(json!({"settings": {"number_of_shards": 2}})),
+    );
+    assert_eq!(status, 200);
+    let padding = "lorem ipsum dolor sit amet ".repeat(300);
+    for batch in 0..4 {
+        let mut body = String::new();
+        for id in 0..400 {
+            body.push_str(&format!(
+                "{{\"index\":{{\"_index\":\"big\",\"_id\":\"{batch}-{id}\"}}}}\n{{\"text\":\"{padding} {batch} {id}\"}}\n"
+            ));
+        }
+        let (status, answer) =
+            leader.raw("POST", "/_bulk", "application/x-ndjson", body.into_bytes());
+        assert_eq!(status, 200);
+        assert_eq!(answer["errors"], false);
+    }
+    let (status, _) = post(&leader, "/big/_flush");
+    assert_eq!(status, 200);
+    // A slow, lossy link so the copy takes a while.
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let faults = FaultConfig {
+        delay_ms: 20,
+        jitter_ms: 5,
+        loss: 0.02,
+        duplicate: 0.0,
+    };
+    let proxy = runtime
+        .block_on(ChaosProxy::start(ProxyConfig {
+            listen: "127.0.0.1:0".parse().expect("address"),
+            upstream: format!("127.0.0.1:{}", leader.transport_port)
+                .parse()
+                .expect("address"),
+            to_upstream: faults,
+            to_client: faults,
+            seed: 7,
+        }))
+        .expect("chaos proxy");
+    let mut follower_node = follower(&follower_data);
+    let body = json!({"persistent": {"cluster": {"remote": {ALIAS: {
+        "seeds": [proxy.local_addr().to_string()]}}}}});
+    let (status, _) = follower_node.call("PUT", "/_cluster/settings", Some(body));
+    assert_eq!(status, 200);
+    let (status, answer) = start(&follower_node, "big-copy", "big");
+    assert_eq!(status, 200, "{answer}");
+    assert!(["BOOTSTRAPPING", "SYNCING"].contains(&status_of(&follower_node, "big-copy").as_str()));
+    // Pause during the copy is accepted; resume continues it.
+    let (status, answer) = post(&follower_node, "/_plugins/_replication/big-copy/_pause");
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(status_of(&follower_node, "big-copy"), "PAUSED");
+    let (status, answer) = post(&follower_node, "/_plugins/_replication/big-copy/_resume");
+    assert_eq!(status, 200, "{answer}");
+    std::thread::sleep(Duration::from_millis(300));
+    // kill -9 during the copy (or just after it, on a fast machine), then start again.
+    drop(follower_node);
+    follower_node = follower(&follower_data);
+    index_doc(
+        &leader,
+        "big",
+        "after",
+        json!({"text": "written after the kill"}),
+    );
+    assert_converges(&leader, "big", &follower_node, "big-copy");
+    assert_eq!(status_of(&follower_node, "big-copy"), "SYNCING");
+    runtime.block_on(proxy.stop());
+    follower_node.stop();
+    leader.stop();
+}
