@@ -784,3 +784,112 @@ fn a_bootstrap_survives_pause_resume_and_a_killed_follower() {
     follower_node.stop();
     leader.stop();
 }
+
+/// A private CA writing PEM files for nodes, as OpenSearch's transport settings expect them.
+struct PemCa {
+    params: rcgen::CertificateParams,
+    key: rcgen::KeyPair,
+    cert_pem: String,
+}
+
+impl PemCa {
+    fn new(name: &str) -> PemCa {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("ca params");
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        params.key_usages = vec![
+            rcgen::KeyUsagePurpose::KeyCertSign,
+            rcgen::KeyUsagePurpose::CrlSign,
+        ];
+        let key = rcgen::KeyPair::generate().expect("ca key");
+        let cert_pem = params.self_signed(&key).expect("ca cert").pem();
+        PemCa {
+            params,
+            key,
+            cert_pem,
+        }
+    }
+
+    /// Writes `<dir>/<name>.pem`, `<name>-key.pem` and `ca.pem`; returns the node settings.
+    fn node_settings(&self, dir: &Path, name: &str, nodes_dn: &str) -> Vec<String> {
+        let mut params =
+            rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).expect("leaf params");
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::OrganizationName, "tandem");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        params.extended_key_usages = vec![
+            rcgen::ExtendedKeyUsagePurpose::ServerAuth,
+            rcgen::ExtendedKeyUsagePurpose::ClientAuth,
+        ];
+        let key = rcgen::KeyPair::generate().expect("leaf key");
+        let issuer = rcgen::Issuer::from_params(&self.params, &self.key);
+        let cert = params.signed_by(&key, &issuer).expect("leaf cert");
+        std::fs::create_dir_all(dir).expect("pem dir");
+        let cert_path = dir.join(format!("{name}.pem"));
+        let key_path = dir.join(format!("{name}-key.pem"));
+        let ca_path = dir.join("ca.pem");
+        std::fs::write(&cert_path, cert.pem()).expect("cert");
+        std::fs::write(&key_path, key.serialize_pem()).expect("key");
+        std::fs::write(&ca_path, &self.cert_pem).expect("ca");
+        vec![
+            format!(
+                "plugins.security.ssl.transport.pemcert_filepath={}",
+                cert_path.display()
+            ),
+            format!(
+                "plugins.security.ssl.transport.pemkey_filepath={}",
+                key_path.display()
+            ),
+            format!(
+                "plugins.security.ssl.transport.pemtrustedcas_filepath={}",
+                ca_path.display()
+            ),
+            format!("plugins.security.nodes_dn={nodes_dn}"),
+        ]
+    }
+}
+
+#[test]
+fn mutual_tls_admits_nodes_dn_matches_only() {
+    let (dir, leader_data) = temp();
+    let (_follower_dir, follower_data) = temp();
+    let (_rogue_dir, rogue_data) = temp();
+    let ca = PemCa::new("tandem test ca");
+    let pems = dir.path().join("pem");
+    let allowed = "CN=follower*,O=tandem";
+    let mut leader_settings = ca.node_settings(&pems, "leader", allowed);
+    leader_settings.push("cluster.name=leader-cluster".into());
+    let leader_settings: Vec<&str> = leader_settings.iter().map(String::as_str).collect();
+    let leader = TestNode::start(&leader_data, &leader_settings);
+    let (status, _) = leader.call("PUT", "/leader-01", None);
+    assert_eq!(status, 200);
+    index_doc(&leader, "leader-01", "1", json!({"a": 1}));
+
+    let follower_settings = ca.node_settings(&pems, "follower-1", "CN=leader,O=tandem");
+    let follower_settings: Vec<&str> = follower_settings.iter().map(String::as_str).collect();
+    let follower = TestNode::start(&follower_data, &follower_settings);
+    connect(&follower, &leader);
+    let (status, answer) = start(&follower, "f", "leader-01");
+    assert_eq!(status, 200, "{answer}");
+    assert_converges(&leader, "leader-01", &follower, "f");
+
+    // Same CA, a DN the leader's nodes_dn does not match: refused before any request.
+    let rogue_settings = ca.node_settings(&pems, "intruder", "CN=leader,O=tandem");
+    let rogue_settings: Vec<&str> = rogue_settings.iter().map(String::as_str).collect();
+    let rogue = TestNode::start(&rogue_data, &rogue_settings);
+    connect(&rogue, &leader);
+    let (status, answer) = start(&rogue, "stolen", "leader-01");
+    assert!(status >= 400, "{answer}");
+    let (status, _) = rogue.call("GET", "/stolen", None);
+    assert_eq!(status, 404);
+    rogue.stop();
+    follower.stop();
+    leader.stop();
+}
