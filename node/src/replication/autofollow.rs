@@ -38,6 +38,27 @@ const PLACEHOLDER: &str = "{{leader_index}}";
 /// The name of follower-cluster mode's rule.
 const FOLLOW_ALL_RULE: &str = "follow_all";
 
+/// Reads the rules file (none when it does not exist).
+fn load_rules(path: &std::path::Path) -> Result<BTreeMap<String, Rule>, String> {
+    match durable_file::read(
+        path,
+        RULES_MAGIC,
+        RULES_FORMAT_VERSION..=RULES_FORMAT_VERSION,
+    ) {
+        Ok((_, payload)) => serde_json::from_slice(&payload)
+            .map_err(|error| format!("{} is unreadable: {error}", path.display())),
+        Err(DurableFileError::NotFound { .. }) => Ok(BTreeMap::new()),
+        Err(error) => Err(error.to_string()),
+    }
+}
+
+/// Writes the rules file durably.
+fn save_rules(path: &std::path::Path, rules: &BTreeMap<String, Rule>) -> Result<(), String> {
+    let payload = serde_json::to_vec(rules).map_err(|error| error.to_string())?;
+    durable_file::write_atomic(path, RULES_MAGIC, RULES_FORMAT_VERSION, &payload)
+        .map_err(|error| error.to_string())
+}
+
 /// One rule, as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rule {
@@ -120,16 +141,7 @@ impl AutoFollow {
         poll_interval: Option<Duration>,
     ) -> Result<Arc<AutoFollow>, String> {
         let path = data.join(RULES_FILE_NAME);
-        let rules: BTreeMap<String, Rule> = match durable_file::read(
-            &path,
-            RULES_MAGIC,
-            RULES_FORMAT_VERSION..=RULES_FORMAT_VERSION,
-        ) {
-            Ok((_, payload)) => serde_json::from_slice(&payload)
-                .map_err(|error| format!("{} is unreadable: {error}", path.display()))?,
-            Err(DurableFileError::NotFound { .. }) => BTreeMap::new(),
-            Err(error) => return Err(error.to_string()),
-        };
+        let rules = load_rules(&path)?;
         let stats = rules
             .keys()
             .map(|key| (key.clone(), RuleStats::default()))
@@ -184,13 +196,9 @@ impl AutoFollow {
     }
 
     fn save(&self, rules: &BTreeMap<String, Rule>) -> Result<(), ReplicationError> {
-        let payload = serde_json::to_vec(rules)
-            .map_err(|error| ReplicationError::replication(error.to_string()))?;
-        durable_file::write_atomic(&self.path, RULES_MAGIC, RULES_FORMAT_VERSION, &payload).map_err(
-            |error| {
-                ReplicationError::replication(format!("failed to save autofollow rules: {error}"))
-            },
-        )
+        save_rules(&self.path, rules).map_err(|error| {
+            ReplicationError::replication(format!("failed to save autofollow rules: {error}"))
+        })
     }
 
     /// `POST _plugins/_replication/_autofollow`.
@@ -428,5 +436,47 @@ impl AutoFollow {
         if kept {
             self.stats.lock().insert(id.to_string(), stats);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_survive_a_reopen_and_corruption_is_refused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join(RULES_FILE_NAME);
+        assert!(load_rules(&path).expect("no file").is_empty());
+        let mut rules = BTreeMap::new();
+        rules.insert(
+            key("leader", "movies"),
+            Rule {
+                leader_alias: "leader".into(),
+                name: "movies".into(),
+                pattern: "movies-*".into(),
+                settings: json!({"index.number_of_replicas": "0"}),
+                follower_index_pattern: Some("{{leader_index}}-copy".into()),
+            },
+        );
+        save_rules(&path, &rules).expect("save");
+        assert_eq!(load_rules(&path).expect("load"), rules);
+        let mut bytes = std::fs::read(&path).expect("read");
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0x40;
+        std::fs::write(&path, &bytes).expect("write");
+        assert!(load_rules(&path).is_err());
+        std::fs::write(&path, &bytes[..bytes.len() - 3]).expect("cut");
+        assert!(load_rules(&path).is_err());
+    }
+
+    #[test]
+    fn patterns_follow_the_spec_rules() {
+        assert!(pattern_problems("movies*").is_empty());
+        assert!(pattern_problems("Movies*").is_empty());
+        assert_eq!(pattern_problems("").len(), 1);
+        assert_eq!(pattern_problems("a?b").len(), 1);
+        assert_eq!(pattern_problems("a#b").len(), 1);
+        assert_eq!(pattern_problems("_a").len(), 1);
     }
 }
