@@ -128,7 +128,9 @@ impl LeaderShard for EngineLeaderShard<'_> {
                 return;
             }
             let slice = (deadline - now).min(METADATA_POLL);
-            if self.engine.wait_for_global_checkpoint(from_seq_no, slice) >= from_seq_no {
+            if self.engine.wait_for_global_checkpoint(from_seq_no, slice) >= from_seq_no
+                || self.engine.is_closing()
+            {
                 return;
             }
             if self.metadata.wait_newer_than(known, Duration::ZERO) {

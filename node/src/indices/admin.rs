@@ -163,6 +163,10 @@ impl IndexService {
         })?;
         for meta in metas {
             if let Some(handle) = self.open.write().remove(&meta.name) {
+                // Followers' long polls let go of the engines instead of waiting out their poll.
+                for shard in &handle.shards {
+                    shard.begin_close();
+                }
                 drop(handle);
             }
             let dir = index_dir(&self.data, &meta.uuid);

@@ -384,13 +384,25 @@ fn warn_dangling(data: &Path, state: &ClusterState) {
     }
 }
 
-/// Closes an index's engines; engines still borrowed elsewhere are refreshed and synced.
+/// How long closing an index waits for borrowers of its engines (followers' long polls, which
+/// end within one poll interval once told) before settling for a refresh and a sync.
+const BORROWERS_WAIT: Duration = Duration::from_secs(5);
+
+/// Closes an index's engines; engines still borrowed elsewhere after [`BORROWERS_WAIT`] are
+/// refreshed and synced instead.
 fn close_handle(handle: Arc<IndexHandle>) {
     let name = handle.name.clone();
     let shards = match Arc::try_unwrap(handle) {
         Ok(handle) => handle.shards,
         Err(shared) => shared.shards.clone(),
     };
+    for shard in &shards {
+        shard.begin_close();
+    }
+    let deadline = Instant::now() + BORROWERS_WAIT;
+    while shards.iter().any(|shard| Arc::strong_count(shard) > 1) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
     for (number, shard) in shards.into_iter().enumerate() {
         let result = match Arc::try_unwrap(shard) {
             Ok(engine) => engine.close(),

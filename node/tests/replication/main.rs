@@ -140,6 +140,23 @@ fn index_doc(node: &TestNode, index: &str, id: &str, body: Value) {
     assert!(status == 200 || status == 201, "{answer}");
 }
 
+/// A leader with `leader-01` holding one document, and a follower following it as `f`, caught
+/// up. The temp folders live as long as the first value.
+fn following_pair() -> ((tempfile::TempDir, tempfile::TempDir), TestNode, TestNode) {
+    let (leader_dir, leader_data) = temp();
+    let (follower_dir, follower_data) = temp();
+    let leader = leader(&leader_data, None);
+    let follower = follower(&follower_data);
+    connect(&follower, &leader);
+    let (status, _) = leader.call("PUT", "/leader-01", None);
+    assert_eq!(status, 200);
+    index_doc(&leader, "leader-01", "1", json!({"a": 1}));
+    let (status, answer) = start(&follower, "f", "leader-01");
+    assert_eq!(status, 200, "{answer}");
+    assert_converges(&leader, "leader-01", &follower, "f");
+    ((leader_dir, follower_dir), leader, follower)
+}
+
 #[test]
 fn the_getting_started_walkthrough_works_between_two_nodes() {
     let (_leader_dir, leader_data) = temp();
@@ -480,17 +497,7 @@ fn follower_cluster_mode_follows_every_leader_index() {
 
 #[test]
 fn metadata_follows_without_documents_and_a_deleted_leader_pauses_the_follower() {
-    let (_leader_dir, leader_data) = temp();
-    let (_follower_dir, follower_data) = temp();
-    let leader = leader(&leader_data, None);
-    let follower = follower(&follower_data);
-    connect(&follower, &leader);
-    let (status, _) = leader.call("PUT", "/leader-01", None);
-    assert_eq!(status, 200);
-    index_doc(&leader, "leader-01", "1", json!({"a": 1}));
-    let (status, answer) = start(&follower, "f", "leader-01");
-    assert_eq!(status, 200, "{answer}");
-    assert_converges(&leader, "leader-01", &follower, "f");
+    let (_dirs, leader, follower) = following_pair();
 
     // An alias, a mapping and a setting change on the leader, no document: all arrive.
     let (status, _) = leader.call("PUT", "/leader-01/_alias/books", None);
@@ -890,6 +897,33 @@ fn mutual_tls_admits_nodes_dn_matches_only() {
     let (status, _) = rogue.call("GET", "/stolen", None);
     assert_eq!(status, 404);
     rogue.stop();
+    follower.stop();
+    leader.stop();
+}
+
+#[test]
+fn a_leader_index_closed_and_reopened_pauses_then_resumes_with_no_gap() {
+    let (_dirs, leader, follower) = following_pair();
+    // Closing must not wait out the follower's long poll, and reopening must find the shard free.
+    let started = Instant::now();
+    let (status, answer) = post(&leader, "/leader-01/_close");
+    assert_eq!(status, 200, "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    wait_until("auto-pause", || status_of(&follower, "f") == "PAUSED");
+    let reason = replication_status(&follower, "f")["reason"].clone();
+    assert!(
+        reason
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("AutoPaused: "),
+        "{reason}"
+    );
+    let (status, answer) = post(&leader, "/leader-01/_open");
+    assert_eq!(status, 200, "{answer}");
+    index_doc(&leader, "leader-01", "2", json!({"a": 2}));
+    let (status, answer) = post(&follower, "/_plugins/_replication/f/_resume");
+    assert_eq!(status, 200, "{answer}");
+    assert_converges(&leader, "leader-01", &follower, "f");
     follower.stop();
     leader.stop();
 }

@@ -146,6 +146,9 @@ pub struct ShardEngine {
     refresh_lock: Mutex<()>,
     pub(crate) snapshots: Mutex<SnapshotPins>,
     failure: Mutex<Option<String>>,
+    /// Set when the shard is being closed: waiters stop waiting, so whoever borrowed the
+    /// engine (a follower's long poll) lets go of it promptly.
+    closing: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for ShardEngine {
@@ -225,6 +228,18 @@ impl ShardEngine {
         }
     }
 
+    /// Announces that the shard is closing: waits on its global checkpoint end within one poll
+    /// interval, so borrowers return the engine and the closer can close it.
+    pub fn begin_close(&self) {
+        self.closing
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether [`ShardEngine::begin_close`] was called.
+    pub fn is_closing(&self) -> bool {
+        self.closing.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// The global checkpoint: every seq-no at or below it is durable.
     pub fn global_checkpoint(&self) -> i64 {
         self.advance_persisted();
@@ -237,7 +252,7 @@ impl ShardEngine {
         loop {
             let current = self.global_checkpoint();
             let now = std::time::Instant::now();
-            if current >= seq_no || now >= deadline {
+            if current >= seq_no || now >= deadline || self.is_closing() {
                 return current;
             }
             self.global_checkpoint

@@ -149,6 +149,7 @@ impl ShardEngine {
             refresh_lock: Mutex::new(()),
             snapshots: Mutex::new(SnapshotPins::new(dir)),
             failure: Mutex::new(None),
+            closing: std::sync::atomic::AtomicBool::new(false),
             config,
         };
         engine.replay_translog(checkpoint)?;
