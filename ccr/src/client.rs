@@ -33,6 +33,13 @@ impl CallError {
     /// The failure as the follower task classifies it.
     pub fn failure(&self) -> Failure {
         match self {
+            // OpenSearch's pause reason names the exception class; "closed" alone says little.
+            CallError::Remote(error) if error.kind == tandem_wire::ErrorKind::IndexClosed => {
+                Failure::Permanent(format!(
+                    "org.opensearch.indices.IndexClosedException: {}",
+                    error.reason
+                ))
+            }
             CallError::Remote(error) if error.is_retryable() => {
                 Failure::Retryable(error.reason.clone())
             }
@@ -211,5 +218,23 @@ impl LeaderClient for InProcessLeader {
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_closed_leader_index_is_a_permanent_failure_naming_the_exception() {
+        let closed = CallError::Remote(RemoteError::index_closed());
+        assert_eq!(
+            closed.failure(),
+            Failure::Permanent("org.opensearch.indices.IndexClosedException: closed".into())
+        );
+        let gone = CallError::Remote(RemoteError::index_not_found("u"));
+        assert!(
+            matches!(gone.failure(), Failure::Permanent(reason) if reason.contains("no such index"))
+        );
     }
 }
