@@ -78,6 +78,20 @@ pub struct LeaderIndexStats {
 pub type LeaderStats =
     Arc<parking_lot::Mutex<std::collections::BTreeMap<String, LeaderIndexStats>>>;
 
+/// Shard `target.shard_id` of `index`.
+fn shard_of(index: &LeaderIndex, target: &ShardTarget) -> Result<Arc<ShardEngine>, RemoteError> {
+    index
+        .shards
+        .get(target.shard_id as usize)
+        .cloned()
+        .ok_or_else(|| {
+            RemoteError::new(
+                ErrorKind::ShardNotAvailable,
+                format!("[{}][{}] no such shard", index.name, target.shard_id),
+            )
+        })
+}
+
 /// Answers followers' requests from the node's local shards.
 pub struct LeaderService<C: LocalCluster> {
     cluster: Arc<C>,
@@ -142,8 +156,8 @@ impl<C: LocalCluster> LeaderService<C> {
                 Message::IndexMetadata(metadata_of(&index))
             }
             Message::ShardChangesRequest(request) => {
-                let shard = self.leader_shard(&request.shard)?;
                 let index = self.leader_index(&request.shard)?;
+                let shard = shard_of(&index, &request.shard)?;
                 let name = index.name.clone();
                 let stats = self.stats.clone();
                 let answer = tokio::task::spawn_blocking(move || {
@@ -226,17 +240,7 @@ impl<C: LocalCluster> LeaderService<C> {
     }
 
     fn leader_shard(&self, target: &ShardTarget) -> Result<Arc<ShardEngine>, RemoteError> {
-        let index = self.leader_index(target)?;
-        index
-            .shards
-            .get(target.shard_id as usize)
-            .cloned()
-            .ok_or_else(|| {
-                RemoteError::new(
-                    ErrorKind::ShardNotAvailable,
-                    format!("[{}][{}] no such shard", index.name, target.shard_id),
-                )
-            })
+        shard_of(&self.leader_index(target)?, target)
     }
 
     async fn pin(&self, start: SnapshotStart) -> Result<SnapshotManifest, RemoteError> {

@@ -156,13 +156,7 @@ pub struct FollowerIndexSpec {
 impl IndexService {
     /// Refuses client changes to a follower index with the replication block.
     pub fn check_not_follower(&self, name: &str) -> NodeResult<()> {
-        let follower = self
-            .state
-            .lock()
-            .indices
-            .get(name)
-            .is_some_and(|meta| meta.follower.is_some());
-        if follower {
+        if self.is_follower(name) {
             return Err(NodeError::Blocked {
                 index: name.to_string(),
                 block: REPLICATION_BLOCK,
@@ -178,6 +172,21 @@ impl IndexService {
             .indices
             .get(name)
             .is_some_and(|meta| meta.follower.is_some())
+    }
+
+    /// The name of the index with `uuid` (followers name leader indices by uuid).
+    pub fn name_of_uuid(&self, uuid: &str) -> Option<String> {
+        self.state
+            .lock()
+            .indices
+            .values()
+            .find(|meta| meta.uuid == uuid)
+            .map(|meta| meta.name.clone())
+    }
+
+    /// How many indices the node holds.
+    pub fn index_count(&self) -> usize {
+        self.state.lock().indices.len()
     }
 
     /// Creates follower index `name` with no shard data: it serves once every shard has

@@ -62,13 +62,8 @@ impl LocalCluster for LeaderIndices {
     }
 
     fn index_by_uuid(&self, uuid: &str) -> Option<LeaderIndex> {
-        let meta = self
-            .indices
-            .state()
-            .indices
-            .into_values()
-            .find(|meta| meta.uuid == uuid)?;
-        Some(self.leader_index(&meta))
+        let name = self.indices.name_of_uuid(uuid)?;
+        self.index_by_name(&name)
     }
 
     fn indices_matching(&self, pattern: &str) -> Vec<LeaderIndex> {
@@ -87,6 +82,6 @@ impl LocalCluster for LeaderIndices {
     }
 
     fn index_count(&self) -> usize {
-        self.indices.state().indices.len()
+        self.indices.index_count()
     }
 }
