@@ -161,27 +161,7 @@ pub fn rest_bulk(
 ) -> f64 {
     let started = Instant::now();
     for bulk in documents.chunks(BULK_DOCS) {
-        let mut body = Vec::with_capacity(bulk.len() * 1100);
-        for document in bulk {
-            body.extend_from_slice(
-                format!("{{\"index\":{{\"_id\":\"{}\"}}}}\n", document.id).as_bytes(),
-            );
-            body.extend_from_slice(&document.source);
-            body.push(b'\n');
-        }
-        let response = client
-            .post(format!("{url}/{index}/_bulk"))
-            .header("content-type", "application/x-ndjson")
-            .body(body)
-            .send()
-            .expect("bulk");
-        let status = response.status();
-        let text = response.text().unwrap_or_default();
-        assert!(
-            status.is_success() && text.contains("\"errors\":false"),
-            "bulk failed: {status} {}",
-            &text[..text.len().min(500)]
-        );
+        send_bulk(client, url, index, bulk);
     }
     let response = client
         .post(format!("{url}/{index}/_refresh"))
@@ -189,4 +169,35 @@ pub fn rest_bulk(
         .expect("refresh");
     assert!(response.status().is_success());
     documents.len() as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Sends `documents` as one `_bulk` request of index operations and checks that every item
+/// succeeded.
+pub fn send_bulk(
+    client: &reqwest::blocking::Client,
+    url: &str,
+    index: &str,
+    documents: &[LogDocument],
+) {
+    let mut body = Vec::with_capacity(documents.len() * 1100);
+    for document in documents {
+        body.extend_from_slice(
+            format!("{{\"index\":{{\"_id\":\"{}\"}}}}\n", document.id).as_bytes(),
+        );
+        body.extend_from_slice(&document.source);
+        body.push(b'\n');
+    }
+    let response = client
+        .post(format!("{url}/{index}/_bulk"))
+        .header("content-type", "application/x-ndjson")
+        .body(body)
+        .send()
+        .expect("bulk");
+    let status = response.status();
+    let text = response.text().unwrap_or_default();
+    assert!(
+        status.is_success() && text.contains("\"errors\":false"),
+        "bulk failed: {status} {}",
+        &text[..text.len().min(500)]
+    );
 }

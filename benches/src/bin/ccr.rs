@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::blocking::Client;
 use serde_json::{json, Value};
-use tandem_benches::process::{create_index, engine_rate, rest_bulk, Node};
+use tandem_benches::process::{create_index, engine_rate, rest_bulk, send_bulk, Node};
 use tandem_benches::{log_documents, log_mapping_json, LogDocument};
 
 const ALIAS: &str = "leader";
@@ -227,7 +227,7 @@ fn main() {
                 if let Some(wait) = due.checked_duration_since(Instant::now()) {
                     std::thread::sleep(wait);
                 }
-                rest_bulk_quiet(&client, &url, "live", bulk);
+                send_bulk(&client, &url, "live", bulk);
                 sent += bulk.len();
             }
         })
@@ -356,22 +356,4 @@ fn main() {
         followed * 1e6,
         followed / alone
     );
-}
-
-fn rest_bulk_quiet(client: &Client, url: &str, index: &str, documents: &[LogDocument]) {
-    let mut body = Vec::with_capacity(documents.len() * 400);
-    for document in documents {
-        body.extend_from_slice(
-            format!("{{\"index\":{{\"_id\":\"{}\"}}}}\n", document.id).as_bytes(),
-        );
-        body.extend_from_slice(&document.source);
-        body.push(b'\n');
-    }
-    let response = client
-        .post(format!("{url}/{index}/_bulk"))
-        .header("content-type", "application/x-ndjson")
-        .body(body)
-        .send()
-        .expect("bulk");
-    assert!(response.status().is_success());
 }

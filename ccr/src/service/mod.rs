@@ -634,18 +634,7 @@ impl StartRequest {
         );
         let mut problems = index_name_problems(&leader_index);
         problems.extend(index_name_problems(follower));
-        if let Some(roles) = body
-            .get("use_roles")
-            .filter(|roles| roles.as_object().is_some_and(|o| !o.is_empty()))
-        {
-            let complete = ["leader_cluster_role", "follower_cluster_role"]
-                .iter()
-                .all(|key| roles.get(key).and_then(Value::as_str).is_some());
-            if !complete {
-                problems
-                    .push("Need roles for leader_cluster_role and follower_cluster_role".into());
-            }
-        }
+        problems.extend(use_roles_problem(body));
         if !problems.is_empty() {
             return Err(ReplicationError::validation(&problems));
         }
@@ -658,6 +647,17 @@ impl StartRequest {
     }
 }
 
+/// The validation problem of a request's `use_roles`, if any: when given, both roles are named.
+pub fn use_roles_problem(body: &Value) -> Option<String> {
+    let roles = body
+        .get("use_roles")
+        .filter(|roles| roles.as_object().is_some_and(|o| !o.is_empty()))?;
+    let complete = ["leader_cluster_role", "follower_cluster_role"]
+        .iter()
+        .all(|key| roles.get(key).and_then(Value::as_str).is_some());
+    (!complete).then(|| "Need roles for leader_cluster_role and follower_cluster_role".into())
+}
+
 fn parse_pause(body: &Value) -> Result<String, ReplicationError> {
     reject_unknown_fields(body, "PauseReplicationRequestParser", &["reason"])?;
     Ok(body
@@ -667,7 +667,8 @@ fn parse_pause(body: &Value) -> Result<String, ReplicationError> {
         .to_string())
 }
 
-fn reject_unknown_fields(
+/// Refuses a body with a key outside `known`, as OpenSearch's request parser `parser` does.
+pub fn reject_unknown_fields(
     body: &Value,
     parser: &str,
     known: &[&str],

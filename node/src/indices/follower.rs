@@ -289,11 +289,18 @@ impl IndexService {
         let Ok(meta) = self.meta(name) else {
             return;
         };
-        let shards = slots.into_iter().flatten().collect();
-        let handle = self.handle_of(&meta, shards);
-        *handle.write_block.lock() = Some((REPLICATION_BLOCK, false));
-        self.open.write().insert(name.to_string(), Arc::new(handle));
+        self.publish_follower(&meta, slots.into_iter().flatten().collect());
         tracing::info!(index = %name, "follower index serving");
+    }
+
+    /// Makes a follower index whose shards are all open serve reads, under the replication
+    /// block.
+    fn publish_follower(&self, meta: &IndexMeta, shards: Vec<Arc<ShardEngine>>) {
+        let handle = self.handle_of(meta, shards);
+        *handle.write_block.lock() = Some((REPLICATION_BLOCK, false));
+        self.open
+            .write()
+            .insert(meta.name.clone(), Arc::new(handle));
     }
 
     /// Installs newer leader metadata into follower index `name` (persisted first) and
@@ -423,12 +430,7 @@ impl IndexService {
             }
         }
         if slots.iter().all(Option::is_some) {
-            let shards = slots.into_iter().flatten().collect();
-            let handle = self.handle_of(meta, shards);
-            *handle.write_block.lock() = Some((REPLICATION_BLOCK, false));
-            self.open
-                .write()
-                .insert(meta.name.clone(), Arc::new(handle));
+            self.publish_follower(meta, slots.into_iter().flatten().collect());
         } else {
             self.pending.lock().insert(meta.name.clone(), slots);
         }

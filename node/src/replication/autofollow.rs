@@ -204,24 +204,18 @@ impl AutoFollow {
     /// `POST _plugins/_replication/_autofollow`.
     pub async fn create(&self, body: &Value) -> Result<Value, ReplicationError> {
         let text = |field: &str| body.get(field).and_then(Value::as_str).map(str::to_string);
-        if let Some(object) = body.as_object() {
-            let known = [
+        tandem_ccr::service::reject_unknown_fields(
+            body,
+            "AutoFollowRequestParser",
+            &[
                 "leader_alias",
                 "name",
                 "pattern",
                 "use_roles",
                 "settings",
                 "follower_index_pattern",
-            ];
-            if let Some(unknown) = object.keys().find(|k| !known.contains(&k.as_str())) {
-                return Err(ReplicationError {
-                    status: 400,
-                    error_type: "x_content_parse_exception",
-                    reason: format!("[1:2] [AutoFollowRequestParser] unknown field [{unknown}]"),
-                    extra: Vec::new(),
-                });
-            }
-        }
+            ],
+        )?;
         let (Some(leader_alias), Some(name)) = (text("leader_alias"), text("name")) else {
             return Err(validation("Missing connection or name in the request"));
         };
@@ -242,18 +236,7 @@ impl AutoFollow {
                 ));
             }
         }
-        if let Some(roles) = body
-            .get("use_roles")
-            .filter(|roles| roles.as_object().is_some_and(|o| !o.is_empty()))
-        {
-            let complete = ["leader_cluster_role", "follower_cluster_role"]
-                .iter()
-                .all(|key| roles.get(key).and_then(Value::as_str).is_some());
-            if !complete {
-                problems
-                    .push("Need roles for leader_cluster_role and follower_cluster_role".into());
-            }
-        }
+        problems.extend(tandem_ccr::service::use_roles_problem(body));
         if !problems.is_empty() {
             return Err(ReplicationError::validation(&problems));
         }

@@ -33,10 +33,38 @@ fn follower(data: &Path) -> TestNode {
 }
 
 fn connect(follower: &TestNode, leader: &TestNode) {
-    let body = json!({"persistent": {"cluster": {"remote": {ALIAS: {
-        "seeds": [format!("127.0.0.1:{}", leader.transport_port)]}}}}});
+    connect_to(follower, &format!("127.0.0.1:{}", leader.transport_port));
+}
+
+/// Points the follower's remote alias at `seed`.
+fn connect_to(follower: &TestNode, seed: &str) {
+    let body = json!({"persistent": {"cluster": {"remote": {ALIAS: {"seeds": [seed]}}}}});
     let (status, answer) = follower.call("PUT", "/_cluster/settings", Some(body));
     assert_eq!(status, 200, "{answer}");
+}
+
+/// A chaos proxy in front of the leader's transport port, with the same faults both ways;
+/// the runtime drives it and must outlive it.
+fn chaos_proxy(
+    leader: &TestNode,
+    faults: tandem_tools::chaos::FaultConfig,
+    seed: u64,
+) -> (tokio::runtime::Runtime, tandem_tools::chaos::ChaosProxy) {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let proxy = runtime
+        .block_on(tandem_tools::chaos::ChaosProxy::start(
+            tandem_tools::chaos::ProxyConfig {
+                listen: "127.0.0.1:0".parse().expect("address"),
+                upstream: format!("127.0.0.1:{}", leader.transport_port)
+                    .parse()
+                    .expect("address"),
+                to_upstream: faults,
+                to_client: faults,
+                seed,
+            },
+        ))
+        .expect("chaos proxy");
+    (runtime, proxy)
 }
 
 fn start(follower: &TestNode, follower_index: &str, leader_index: &str) -> (u16, Value) {
@@ -622,34 +650,20 @@ fn churn(
 fn a_lossy_slow_link_and_a_killed_follower_lose_and_duplicate_nothing() {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
-    use tandem_tools::chaos::{ChaosProxy, FaultConfig, ProxyConfig};
+    use tandem_tools::chaos::FaultConfig;
 
     let (_leader_dir, leader_data) = temp();
     let (_follower_dir, follower_data) = temp();
     let leader = leader(&leader_data, None);
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let faults = FaultConfig {
         delay_ms: 15,
         jitter_ms: 10,
         loss: 0.05,
         duplicate: 0.02,
     };
-    let proxy = runtime
-        .block_on(ChaosProxy::start(ProxyConfig {
-            listen: "127.0.0.1:0".parse().expect("address"),
-            upstream: format!("127.0.0.1:{}", leader.transport_port)
-                .parse()
-                .expect("address"),
-            to_upstream: faults,
-            to_client: faults,
-            seed: 20261124,
-        }))
-        .expect("chaos proxy");
+    let (runtime, proxy) = chaos_proxy(&leader, faults, 20261124);
     let mut follower_node = follower(&follower_data);
-    let body = json!({"persistent": {"cluster": {"remote": {ALIAS: {
-        "seeds": [proxy.local_addr().to_string()]}}}}});
-    let (status, _) = follower_node.call("PUT", "/_cluster/settings", Some(body));
-    assert_eq!(status, 200);
+    connect_to(&follower_node, &proxy.local_addr().to_string());
     let (status, _) = leader.call(
         "PUT",
         "/churn",
@@ -716,7 +730,7 @@ fn a_leader_killed_mid_stream_is_followed_again_after_restart() {
 
 #[test]
 fn a_bootstrap_survives_pause_resume_and_a_killed_follower() {
-    use tandem_tools::chaos::{ChaosProxy, FaultConfig, ProxyConfig};
+    use tandem_tools::chaos::FaultConfig;
 
     let (_leader_dir, leader_data) = temp();
     let (_follower_dir, follower_data) = temp();
@@ -743,29 +757,15 @@ fn a_bootstrap_survives_pause_resume_and_a_killed_follower() {
     let (status, _) = post(&leader, "/big/_flush");
     assert_eq!(status, 200);
     // A slow, lossy link so the copy takes a while.
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let faults = FaultConfig {
         delay_ms: 20,
         jitter_ms: 5,
         loss: 0.02,
         duplicate: 0.0,
     };
-    let proxy = runtime
-        .block_on(ChaosProxy::start(ProxyConfig {
-            listen: "127.0.0.1:0".parse().expect("address"),
-            upstream: format!("127.0.0.1:{}", leader.transport_port)
-                .parse()
-                .expect("address"),
-            to_upstream: faults,
-            to_client: faults,
-            seed: 7,
-        }))
-        .expect("chaos proxy");
+    let (runtime, proxy) = chaos_proxy(&leader, faults, 7);
     let mut follower_node = follower(&follower_data);
-    let body = json!({"persistent": {"cluster": {"remote": {ALIAS: {
-        "seeds": [proxy.local_addr().to_string()]}}}}});
-    let (status, _) = follower_node.call("PUT", "/_cluster/settings", Some(body));
-    assert_eq!(status, 200);
+    connect_to(&follower_node, &proxy.local_addr().to_string());
     let (status, answer) = start(&follower_node, "big-copy", "big");
     assert_eq!(status, 200, "{answer}");
     assert!(["BOOTSTRAPPING", "SYNCING"].contains(&status_of(&follower_node, "big-copy").as_str()));
