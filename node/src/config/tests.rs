@@ -67,3 +67,40 @@ fn byte_sizes_parse_with_units() {
     assert_eq!(parse_byte_size("10"), Ok(10));
     assert!(parse_byte_size("ten").is_err());
 }
+
+#[test]
+fn replication_and_transport_security_settings_are_read_and_checked() {
+    let config = load(
+        "",
+        &[
+            "plugins.security.ssl.transport.pemcert_filepath=/c.pem",
+            "plugins.security.ssl.transport.pemkey_filepath=/k.pem",
+            "plugins.security.ssl.transport.pemtrustedcas_filepath=/ca.pem",
+            "plugins.security.nodes_dn=CN=node*,O=tandem",
+            "plugins.replication.follow_all.leader_alias=leader",
+            "plugins.replication.autofollow.fetch_poll_interval=2s",
+            "tandem.transport.congestion_control=bbr",
+        ],
+    )
+    .expect("valid settings");
+    assert_eq!(config.transport_pem.cert, Some(PathBuf::from("/c.pem")));
+    assert_eq!(config.follow_all_leader_alias.as_deref(), Some("leader"));
+    assert_eq!(
+        config.autofollow_poll_interval,
+        Some(std::time::Duration::from_secs(2))
+    );
+    assert_eq!(config.transport_congestion.as_deref(), Some("bbr"));
+    for bad in [
+        "tandem.transport.congestion_control=reno",
+        "plugins.replication.follow_all.leader_alias= ",
+        "plugins.replication.autofollow.fetch_poll_interval=soon",
+        "tandem.transport.allow_unauthenticated_remote=maybe",
+    ] {
+        let error = load("", &[bad]).expect_err(bad).to_string();
+        let key = bad.split_once('=').expect("key=value").0;
+        assert!(
+            error.contains(&format!("failed to parse setting [{key}]")),
+            "{bad}: {error}"
+        );
+    }
+}

@@ -343,6 +343,47 @@ fn error_cases_answer_as_opensearch_does() {
         "action_request_validation_exception"
     );
 
+    let (status, answer) = follower.raw(
+        "PUT",
+        "/_plugins/_replication/f/_start",
+        "application/json",
+        b"{not json".to_vec(),
+    );
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(answer["error"]["type"], "json_parse_exception");
+    let (status, answer) = follower.call(
+        "PUT",
+        "/_plugins/_replication/f/_start",
+        Some(json!({"leader_alias": ALIAS, "leader_index": "leader-01", "bogus": 1})),
+    );
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(answer["error"]["type"], "x_content_parse_exception");
+    let (status, answer) = follower.call(
+        "POST",
+        "/_plugins/_replication/_autofollow",
+        Some(json!({"leader_alias": ALIAS, "name": "rule"})),
+    );
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(
+        answer["error"]["reason"],
+        "Validation Failed: 1: Missing pattern;"
+    );
+    let rule = json!({"leader_alias": ALIAS, "name": "rule", "pattern": "nothing-*"});
+    let (status, answer) = follower.call(
+        "POST",
+        "/_plugins/_replication/_autofollow",
+        Some(rule.clone()),
+    );
+    assert_eq!(status, 200, "{answer}");
+    let (status, answer) = follower.call("POST", "/_plugins/_replication/_autofollow", Some(rule));
+    assert_eq!(status, 500, "{answer}");
+    assert_eq!(
+        answer["error"]["reason"],
+        "Exisiting autofollow replication rule cannot be recreated/updated"
+    );
+    // None of the refused requests created anything.
+    assert_eq!(follower.call("GET", "/f", None).0, 404);
+
     for action in ["_pause", "_resume", "_stop"] {
         let (status, answer) = post(&follower, &format!("/_plugins/_replication/none/{action}"));
         assert_eq!(status, 400, "{action}: {answer}");
