@@ -1,8 +1,7 @@
 //! Real `tandem` processes for the benchmark runners: start on free loopback ports, bulk
 //! load over HTTP, and the in-process engine baseline the same documents are measured against.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,6 +9,12 @@ use std::time::{Duration, Instant};
 use tandem_storage::{EngineConfig, Mapping, ShardEngine};
 
 use crate::{write_documents, LogDocument};
+
+/// The node's standard output and error, beside its data folder.
+const LOG_FILE_NAME: &str = "node.log";
+
+/// Names a folder the nodes' logs are copied to when they stop (for reading a run afterwards).
+pub const KEEP_LOGS_ENV: &str = "TANDEM_BENCH_KEEP_LOGS";
 
 /// Documents per bulk request (and per engine batch in the baseline).
 pub const BULK_DOCS: usize = 1000;
@@ -29,13 +34,19 @@ impl Node {
     /// Starts `binary` with `settings` (`key=value`) on top of the ports and data folder.
     pub fn start(binary: &Path, settings: &[&str]) -> Node {
         let data = tempfile::tempdir().expect("data dir");
+        // A file, not a pipe: nobody drains a pipe while the node runs, and a full one would
+        // stall the node on its next log line. `RUST_LOG` passes through.
+        let log = std::fs::File::create(data.path().join(LOG_FILE_NAME)).expect("log file");
         let port = free_port();
         let transport = std::net::UdpSocket::bind("127.0.0.1:0")
             .and_then(|socket| socket.local_addr())
             .map(|address| address.port())
             .expect("a free udp port");
         let mut child = Command::new(binary)
-            .args(["-E", &format!("path.data={}", data.path().display())])
+            .args([
+                "-E",
+                &format!("path.data={}", data.path().join("data").display()),
+            ])
             .args([
                 "-E",
                 &format!("http.port={port}"),
@@ -44,8 +55,8 @@ impl Node {
             ])
             .args(["-E", "cluster.name=bench"])
             .args(settings.iter().flat_map(|setting| ["-E", setting]))
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .stdout(Stdio::from(log.try_clone().expect("log file")))
+            .stderr(Stdio::from(log))
             .spawn()
             .unwrap_or_else(|error| {
                 panic!(
@@ -59,14 +70,8 @@ impl Node {
         while client.get(&url).send().is_err() {
             if started.elapsed() > Duration::from_secs(30) {
                 let _ = child.kill();
-                let stderr = child.stderr.take().map(|s| {
-                    BufReader::new(s)
-                        .lines()
-                        .map_while(Result::ok)
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                });
-                panic!("node did not answer: {stderr:?}");
+                let log = std::fs::read_to_string(data.path().join(LOG_FILE_NAME));
+                panic!("node did not answer: {log:?}");
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -84,8 +89,13 @@ impl Node {
     }
 
     /// Its data folder.
-    pub fn data_dir(&self) -> &Path {
-        self.data.path()
+    pub fn data_dir(&self) -> PathBuf {
+        self.data.path().join("data")
+    }
+
+    /// Its log (the process's output), as written so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.data.path().join(LOG_FILE_NAME)).unwrap_or_default()
     }
 
     /// Peak resident memory (VmHWM), KiB.
@@ -102,6 +112,11 @@ impl Drop for Node {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // The data folder goes with the node; its log survives if asked for.
+        if let Some(dir) = std::env::var_os(KEEP_LOGS_ENV) {
+            let kept = Path::new(&dir).join(format!("tandem-{}.log", self.child.id()));
+            let _ = std::fs::copy(self.data.path().join(LOG_FILE_NAME), kept);
+        }
     }
 }
 

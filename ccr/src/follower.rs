@@ -287,6 +287,12 @@ impl Runner {
             } => {
                 let started = Instant::now();
                 let event = self.apply(records).await;
+                tracing::debug!(
+                    first_seq_no,
+                    last_seq_no,
+                    elapsed_us = started.elapsed().as_micros() as u64,
+                    "batch applied"
+                );
                 if matches!(event, Event::Applied { .. }) {
                     self.operations_written +=
                         u64::try_from(last_seq_no - first_seq_no + 1).unwrap_or(0);

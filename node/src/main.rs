@@ -7,6 +7,10 @@ use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// How long shutdown waits for work left on the blocking pool.
 const BLOCKING_DRAIN: std::time::Duration = std::time::Duration::from_secs(2);
 

@@ -73,7 +73,7 @@ impl TransportClient {
         let socket = bind_udp(bind)?;
         tune_udp(&socket, &config);
         let endpoint = quinn::Endpoint::new(
-            quinn::EndpointConfig::default(),
+            parameters.endpoint_config()?,
             None,
             socket,
             Arc::new(quinn::TokioRuntime),

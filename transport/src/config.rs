@@ -35,6 +35,17 @@ pub const CONCURRENT_STREAMS_DEFAULT: u32 = 256;
 /// Kernel UDP buffers: quinn reads the socket in bursts, and at 1 Gbit/s 8 MiB absorbs about
 /// 67 ms of arrivals while the endpoint task is busy (performance anchors §3.4: 4–8 MB).
 pub const UDP_BUFFER_BYTES_DEFAULT: u64 = 8 * 1024 * 1024;
+/// Largest UDP payload we send (MTU discovery's ceiling) and accept: jumbo-frame Ethernet's
+/// (9000 − 40 IPv6 − 8 UDP). On loopback and jumbo-frame LANs it carries six times the data of
+/// a 1452-byte packet per crypto call and syscall; on a 1500-byte path MTU discovery stops at
+/// what the path carries (quinn: a high bound is safe, it only lengthens the search). quinn's
+/// receive buffer grows linearly with it (32 batches × 64 GRO segments × this, reserved
+/// lazily).
+pub const UDP_PAYLOAD_BYTES_DEFAULT: u64 = 8952;
+/// QUIC's minimum datagram size.
+pub const UDP_PAYLOAD_BYTES_MIN: u64 = 1200;
+/// The largest UDP payload IPv6 permits.
+pub const UDP_PAYLOAD_BYTES_MAX: u64 = 65_527;
 /// Ceiling for the UDP buffer settings.
 pub const UDP_BUFFER_BYTES_MAX: u64 = 256 * 1024 * 1024;
 /// Handshakes in progress above which a server asks unvalidated sources to prove their address
@@ -106,6 +117,10 @@ const _: () = assert!(IDLE_TIMEOUT_MS_DEFAULT <= IDLE_TIMEOUT_MS_MAX);
 const _: () = assert!(CONNECT_TIMEOUT_MS_DEFAULT <= IDLE_TIMEOUT_MS_DEFAULT);
 const _: () = assert!(CONCURRENT_STREAMS_DEFAULT <= CONCURRENT_STREAMS_MAX);
 const _: () = assert!(UDP_BUFFER_BYTES_DEFAULT <= UDP_BUFFER_BYTES_MAX);
+const _: () = assert!(
+    UDP_PAYLOAD_BYTES_MIN <= UDP_PAYLOAD_BYTES_DEFAULT
+        && UDP_PAYLOAD_BYTES_DEFAULT <= UDP_PAYLOAD_BYTES_MAX
+);
 const _: () = assert!(HANDLER_MS_MAX_DEFAULT <= HANDLER_MS_MAX_CEILING);
 const _: () = assert!(HANDSHAKES_BEFORE_RETRY_MAX <= INCOMING_HANDSHAKES_MAX);
 const _: () = assert!(CONNECTIONS_DEFAULT <= CONNECTIONS_MAX);
@@ -173,6 +188,8 @@ pub struct TransportConfig {
     pub udp_receive_buffer_bytes: u64,
     /// `SO_SNDBUF` of the UDP socket (the kernel may cap it).
     pub udp_send_buffer_bytes: u64,
+    /// Largest UDP payload sent (MTU discovery's ceiling) and accepted.
+    pub udp_payload_bytes_max: u64,
 }
 
 impl Default for TransportConfig {
@@ -195,6 +212,7 @@ impl Default for TransportConfig {
             handler_ms_max: HANDLER_MS_MAX_DEFAULT,
             udp_receive_buffer_bytes: UDP_BUFFER_BYTES_DEFAULT,
             udp_send_buffer_bytes: UDP_BUFFER_BYTES_DEFAULT,
+            udp_payload_bytes_max: UDP_PAYLOAD_BYTES_DEFAULT,
         }
     }
 }
@@ -298,6 +316,12 @@ impl TransportConfig {
             1,
             UDP_BUFFER_BYTES_MAX,
         )?;
+        in_range(
+            "udp_payload_bytes_max",
+            self.udp_payload_bytes_max,
+            UDP_PAYLOAD_BYTES_MIN,
+            UDP_PAYLOAD_BYTES_MAX,
+        )?;
         Ok(())
     }
 
@@ -322,6 +346,8 @@ impl TransportConfig {
             incoming_handshakes_max: INCOMING_HANDSHAKES_MAX,
             incoming_buffer_bytes_max: INCOMING_BUFFER_BYTES_MAX,
             incoming_buffer_total_bytes_max: INCOMING_BUFFER_TOTAL_BYTES_MAX,
+            udp_payload_bytes_max: u16::try_from(self.udp_payload_bytes_max)
+                .expect("validated against UDP_PAYLOAD_BYTES_MAX"),
         })
     }
 }

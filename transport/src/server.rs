@@ -75,7 +75,7 @@ impl TransportServer {
             source,
         })?;
         let endpoint = quinn::Endpoint::new(
-            quinn::EndpointConfig::default(),
+            parameters.endpoint_config()?,
             Some(server_config),
             socket,
             Arc::new(quinn::TokioRuntime),

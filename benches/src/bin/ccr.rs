@@ -13,7 +13,9 @@
 //!   attached, against the same ingest into an index nobody follows (target ≤ 1.1×).
 //!
 //! Run: `cargo build --release -p tandem-node && cargo run --release -p tandem-benches --bin ccr`
-//! (`-- --backlog-docs N --probes N` to size it). Binds 127.0.0.1 only; removes its data.
+//! (`-- --backlog-docs N --probes N` to size it, `--cpu-only` for the CPU measure alone; set
+//! `TANDEM_BENCH_KEEP_LOGS=DIR` and `RUST_LOG` to keep the nodes' logs). Binds 127.0.0.1
+//! only; removes its data.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -29,14 +31,23 @@ const ALIAS: &str = "leader";
 const CONVERGE_TIMEOUT: Duration = Duration::from_secs(1800);
 /// Pause between two GETs of a probe on the follower (the lag's resolution).
 const PROBE_POLL: Duration = Duration::from_micros(250);
-/// Time given to the leader's merges after the backlog load, so catch-up is measured against
-/// a leader that only serves the follower.
-const SETTLE: Duration = Duration::from_secs(10);
+/// Probes slower than this are named in the output (to find them in the nodes' logs).
+const SLOW_PROBE: Duration = Duration::from_millis(50);
+/// Leader CPU rounds, each one unfollowed and one followed ingest.
+const CPU_ROUNDS: usize = 2;
+/// A node counts as idle (merges and flushes done) below this fraction of a core...
+const IDLE_CPU_FRACTION: f64 = 0.03;
+/// ...measured over this window...
+const IDLE_WINDOW: Duration = Duration::from_millis(1000);
+/// ...waiting at most this long for it.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 
 struct Args {
     tandem: PathBuf,
     backlog_docs: usize,
     probes: usize,
+    /// Only the leader CPU measure (for profiling it).
+    cpu_only: bool,
 }
 
 fn args() -> Args {
@@ -44,9 +55,14 @@ fn args() -> Args {
         tandem: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/tandem"),
         backlog_docs: 1_000_000,
         probes: 500,
+        cpu_only: false,
     };
     let mut given = std::env::args().skip(1);
     while let Some(flag) = given.next() {
+        if flag == "--cpu-only" {
+            args.cpu_only = true;
+            continue;
+        }
         let value = given.next().unwrap_or_default();
         match flag.as_str() {
             "--tandem" => args.tandem = PathBuf::from(value),
@@ -156,12 +172,14 @@ fn main() {
         .expect("client");
     let mut mapping = log_mapping_json();
     mapping["properties"]["probe"] = json!({"type": "keyword"});
-    let documents: Vec<LogDocument> = log_documents(7, 0, args.backlog_docs);
-    println!("engine baseline on {} documents...", documents.len());
-    let engine = engine_rate(&documents, &mapping);
 
     let leader = Node::start(&args.tandem, &[]);
     let follower = Node::start(&args.tandem, &[]);
+    println!(
+        "leader pid {}, follower pid {}",
+        leader.pid(),
+        follower.pid()
+    );
     call(
         &client,
         "PUT",
@@ -169,169 +187,33 @@ fn main() {
         Some(json!({"persistent": {"cluster": {"remote": {ALIAS: {
             "seeds": [format!("127.0.0.1:{}", leader.transport_port)]}}}}})),
     );
-
-    // Catch-up from a backlog.
-    create_index(&client, &leader.url, "backlog", mapping.clone());
-    call(
-        &client,
-        "PUT",
-        &format!("{}/backlog/_settings", leader.url),
-        Some(json!({"index.plugins.replication.translog.retention_size": "8gb"})),
-    );
-    follow(&client, &follower, "backlog", "backlog");
-    wait_for_checkpoint(&client, &follower, "backlog", -1);
-    call(
-        &client,
-        "POST",
-        &format!("{}/_plugins/_replication/backlog/_pause", follower.url),
-        Some(json!({})),
-    );
-    println!("loading the backlog through the leader's _bulk...");
-    let leader_rate = rest_bulk(&client, &leader.url, "backlog", &documents);
-    call(
-        &client,
-        "POST",
-        &format!("{}/backlog/_flush", leader.url),
-        None,
-    );
-    std::thread::sleep(SETTLE);
-    // A fresh index given distinct ids: seq-nos 0..n-1.
-    let target = documents.len() as i64 - 1;
-    let resumed = Instant::now();
-    call(
-        &client,
-        "POST",
-        &format!("{}/_plugins/_replication/backlog/_resume", follower.url),
-        Some(json!({})),
-    );
-    let caught_up = wait_for_checkpoint(&client, &follower, "backlog", target);
-    let catch_up = (target + 1) as f64 / caught_up.duration_since(resumed).as_secs_f64();
-
-    // Lag at half the leader's ingest rate.
-    create_index(&client, &leader.url, "live", mapping.clone());
-    follow(&client, &follower, "live", "live");
-    wait_for_checkpoint(&client, &follower, "live", -1);
-    let stop = Arc::new(AtomicBool::new(false));
-    let writer = {
-        let (stop, url, client) = (stop.clone(), leader.url.clone(), client.clone());
-        let half_rate = leader_rate / 2.0;
-        let load: Vec<LogDocument> = log_documents(11, 10_000_000, 2_000_000);
-        std::thread::spawn(move || {
-            let started = Instant::now();
-            let mut sent = 0usize;
-            for bulk in load.chunks(500) {
-                if stop.load(Ordering::Relaxed) {
-                    break;
-                }
-                let due = started + Duration::from_secs_f64(sent as f64 / half_rate);
-                if let Some(wait) = due.checked_duration_since(Instant::now()) {
-                    std::thread::sleep(wait);
-                }
-                send_bulk(&client, &url, "live", bulk);
-                sent += bulk.len();
-            }
-        })
+    let bench = Bench {
+        client,
+        mapping,
+        leader,
+        follower,
     };
-    let mut lags = Vec::with_capacity(args.probes);
-    for probe in 0..args.probes {
-        let id = format!("probe-{probe}");
-        call(
-            &client,
-            "PUT",
-            &format!("{}/live/_doc/{id}", leader.url),
-            Some(json!({"probe": id})),
-        );
-        let written = Instant::now();
-        let url = format!("{}/live/_doc/{id}", follower.url);
-        loop {
-            let response = client.get(&url).send().expect("get");
-            if response.status().is_success() {
-                break;
-            }
-            assert!(
-                written.elapsed() < Duration::from_secs(60),
-                "probe {id} never arrived"
-            );
-            // Polling flat out would take a core from the two nodes being measured.
-            std::thread::sleep(PROBE_POLL);
-        }
-        lags.push(written.elapsed());
-        std::thread::sleep(Duration::from_millis(10));
+    let cpu_docs = 100_000.min(args.backlog_docs);
+    if args.cpu_only {
+        let (alone, followed) = bench.leader_cpu(cpu_docs);
+        print_cpu(alone, followed);
+        return;
     }
-    stop.store(true, Ordering::Relaxed);
-    writer.join().expect("writer");
-    let lag_p50 = percentile(&mut lags, 0.5);
-    let lag_p99 = percentile(&mut lags, 0.99);
-    println!(
-        "lag p90 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
-        percentile(&mut lags, 0.90).as_secs_f64() * 1000.0,
-        percentile(&mut lags, 0.95).as_secs_f64() * 1000.0,
-        percentile(&mut lags, 1.0).as_secs_f64() * 1000.0
-    );
-
-    // Bootstrap of the backlog index's committed files, against a plain copy of them.
-    call(
-        &client,
-        "POST",
-        &format!("{}/backlog/_flush", leader.url),
-        None,
-    );
-    let settings = call(
-        &client,
-        "GET",
-        &format!("{}/backlog/_settings", leader.url),
-        None,
-    );
-    let uuid = settings["backlog"]["settings"]["index"]["uuid"]
-        .as_str()
-        .expect("index uuid")
-        .to_string();
-    let leader_dir = leader
-        .data_dir()
-        .join("indices")
-        .join(uuid)
-        .join("0")
-        .join("index");
-    let bytes = dir_bytes(&leader_dir);
-    let copy_target = tempfile::tempdir().expect("copy dir");
-    let copy_started = Instant::now();
-    copy_dir(&leader_dir, &copy_target.path().join("copy"));
-    let copy_rate = bytes as f64 / copy_started.elapsed().as_secs_f64();
-    drop(copy_target);
-    let started = Instant::now();
-    follow(&client, &follower, "bootstrap", "backlog");
-    let deadline = Instant::now() + CONVERGE_TIMEOUT;
-    loop {
-        let body = status(&client, &follower, "bootstrap");
-        if body["status"] == "SYNCING" {
-            break;
-        }
-        assert!(Instant::now() < deadline, "bootstrap stuck: {body}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let bootstrap_rate = bytes as f64 / started.elapsed().as_secs_f64();
-
-    // Leader CPU per operation, followed against not followed.
-    let cpu_docs: Vec<LogDocument> = log_documents(13, 20_000_000, 200_000.min(args.backlog_docs));
-    create_index(&client, &leader.url, "alone", mapping.clone());
-    let before = cpu_seconds(&leader);
-    rest_bulk(&client, &leader.url, "alone", &cpu_docs);
-    let alone = (cpu_seconds(&leader) - before) / cpu_docs.len() as f64;
-    create_index(&client, &leader.url, "followed", mapping.clone());
-    follow(&client, &follower, "followed", "followed");
-    wait_for_checkpoint(&client, &follower, "followed", -1);
-    let before = cpu_seconds(&leader);
-    rest_bulk(&client, &leader.url, "followed", &cpu_docs);
-    let target = cpu_docs.len() as i64 - 1;
-    wait_for_checkpoint(&client, &follower, "followed", target);
-    let followed = (cpu_seconds(&leader) - before) / cpu_docs.len() as f64;
+    let documents: Vec<LogDocument> = log_documents(7, 0, args.backlog_docs);
+    println!("engine baseline on {} documents...", documents.len());
+    let engine = engine_rate(&documents, &bench.mapping);
+    let (leader_rate, catch_up) = bench.catch_up(&documents);
+    drop(documents);
+    let lags = bench.lag(leader_rate / 2.0, args.probes);
+    let (bytes, copy_rate, bootstrap_rate) = bench.bootstrap();
+    let (alone, followed) = bench.leader_cpu(cpu_docs);
 
     println!();
     println!("| measure | baseline | replication | ratio / target |");
     println!("|---|---|---|---|");
     println!(
         "| catch-up of {} ops | engine {:.0} ops/s | follower {:.0} ops/s | {:.2}× (≥ 0.8) |",
-        documents.len(),
+        args.backlog_docs,
         engine,
         catch_up,
         catch_up / engine
@@ -340,8 +222,8 @@ fn main() {
         "| lag, leader at {:.0} docs/s (half of {:.0}) | — | p50 {:.1} ms, p99 {:.1} ms | p99 < 50 ms |",
         leader_rate / 2.0,
         leader_rate,
-        lag_p50.as_secs_f64() * 1000.0,
-        lag_p99.as_secs_f64() * 1000.0
+        lags.p50.as_secs_f64() * 1000.0,
+        lags.p99.as_secs_f64() * 1000.0
     );
     println!(
         "| bootstrap of {:.0} MB | plain copy {:.0} MB/s | {:.0} MB/s | {:.2}× (≥ 100 MB/s) |",
@@ -350,10 +232,236 @@ fn main() {
         bootstrap_rate / 1e6,
         bootstrap_rate / copy_rate
     );
+    print_cpu(alone, followed);
+}
+
+fn print_cpu(alone: f64, followed: f64) {
     println!(
         "| leader CPU per op | {:.1} µs alone | {:.1} µs followed | {:.2}× (≤ 1.1) |",
         alone * 1e6,
         followed * 1e6,
         followed / alone
     );
+}
+
+struct Lags {
+    p50: Duration,
+    p99: Duration,
+}
+
+struct Bench {
+    client: Client,
+    mapping: Value,
+    leader: Node,
+    follower: Node,
+}
+
+impl Bench {
+    /// Loads `documents` into a paused follower's leader, resumes it, and returns the leader's
+    /// `_bulk` rate and the follower's catch-up rate (ops/s).
+    fn catch_up(&self, documents: &[LogDocument]) -> (f64, f64) {
+        let (client, leader, follower) = (&self.client, &self.leader, &self.follower);
+        create_index(client, &leader.url, "backlog", self.mapping.clone());
+        call(
+            client,
+            "PUT",
+            &format!("{}/backlog/_settings", leader.url),
+            Some(json!({"index.plugins.replication.translog.retention_size": "8gb"})),
+        );
+        follow(client, follower, "backlog", "backlog");
+        wait_for_checkpoint(client, follower, "backlog", -1);
+        call(
+            client,
+            "POST",
+            &format!("{}/_plugins/_replication/backlog/_pause", follower.url),
+            Some(json!({})),
+        );
+        println!("loading the backlog through the leader's _bulk...");
+        let leader_rate = rest_bulk(client, &leader.url, "backlog", documents);
+        call(
+            client,
+            "POST",
+            &format!("{}/backlog/_flush", leader.url),
+            None,
+        );
+        wait_idle(leader);
+        // A fresh index given distinct ids: seq-nos 0..n-1.
+        let target = documents.len() as i64 - 1;
+        let resumed = Instant::now();
+        call(
+            client,
+            "POST",
+            &format!("{}/_plugins/_replication/backlog/_resume", follower.url),
+            Some(json!({})),
+        );
+        let caught_up = wait_for_checkpoint(client, follower, "backlog", target);
+        let catch_up = (target + 1) as f64 / caught_up.duration_since(resumed).as_secs_f64();
+        (leader_rate, catch_up)
+    }
+
+    /// Probes the write-to-follower-GET delay while the leader ingests at `rate` docs/s.
+    fn lag(&self, rate: f64, probes: usize) -> Lags {
+        let (client, leader, follower) = (&self.client, &self.leader, &self.follower);
+        create_index(client, &leader.url, "live", self.mapping.clone());
+        follow(client, follower, "live", "live");
+        wait_for_checkpoint(client, follower, "live", -1);
+        let stop = Arc::new(AtomicBool::new(false));
+        let writer = {
+            let (stop, url, client) = (stop.clone(), leader.url.clone(), client.clone());
+            let load: Vec<LogDocument> = log_documents(11, 10_000_000, 2_000_000);
+            std::thread::spawn(move || {
+                let started = Instant::now();
+                let mut sent = 0usize;
+                for bulk in load.chunks(500) {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let due = started + Duration::from_secs_f64(sent as f64 / rate);
+                    if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                        std::thread::sleep(wait);
+                    }
+                    send_bulk(&client, &url, "live", bulk);
+                    sent += bulk.len();
+                }
+            })
+        };
+        let mut lags = Vec::with_capacity(probes);
+        for probe in 0..probes {
+            let id = format!("probe-{probe}");
+            call(
+                client,
+                "PUT",
+                &format!("{}/live/_doc/{id}", leader.url),
+                Some(json!({"probe": id})),
+            );
+            let written = Instant::now();
+            let url = format!("{}/live/_doc/{id}", follower.url);
+            loop {
+                let response = client.get(&url).send().expect("get");
+                if response.status().is_success() {
+                    break;
+                }
+                assert!(
+                    written.elapsed() < Duration::from_secs(60),
+                    "probe {id} never arrived"
+                );
+                // Polling flat out would take a core from the two nodes being measured.
+                std::thread::sleep(PROBE_POLL);
+            }
+            let lag = written.elapsed();
+            if lag > SLOW_PROBE {
+                println!("probe {id}: {:.1} ms", lag.as_secs_f64() * 1000.0);
+            }
+            lags.push(lag);
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        stop.store(true, Ordering::Relaxed);
+        writer.join().expect("writer");
+        println!(
+            "lag p90 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+            percentile(&mut lags, 0.90).as_secs_f64() * 1000.0,
+            percentile(&mut lags, 0.95).as_secs_f64() * 1000.0,
+            percentile(&mut lags, 1.0).as_secs_f64() * 1000.0
+        );
+        Lags {
+            p50: percentile(&mut lags, 0.5),
+            p99: percentile(&mut lags, 0.99),
+        }
+    }
+
+    /// Bootstraps a follower of the backlog index; returns its committed bytes, a plain copy's
+    /// rate and the bootstrap's rate (bytes/s).
+    fn bootstrap(&self) -> (u64, f64, f64) {
+        let (client, leader, follower) = (&self.client, &self.leader, &self.follower);
+        call(
+            client,
+            "POST",
+            &format!("{}/backlog/_flush", leader.url),
+            None,
+        );
+        let settings = call(
+            client,
+            "GET",
+            &format!("{}/backlog/_settings", leader.url),
+            None,
+        );
+        let uuid = settings["backlog"]["settings"]["index"]["uuid"]
+            .as_str()
+            .expect("index uuid")
+            .to_string();
+        let leader_dir = leader
+            .data_dir()
+            .join("indices")
+            .join(uuid)
+            .join("0")
+            .join("index");
+        let bytes = dir_bytes(&leader_dir);
+        let copy_target = tempfile::tempdir().expect("copy dir");
+        let copy_started = Instant::now();
+        copy_dir(&leader_dir, &copy_target.path().join("copy"));
+        let copy_rate = bytes as f64 / copy_started.elapsed().as_secs_f64();
+        drop(copy_target);
+        let started = Instant::now();
+        follow(client, follower, "bootstrap", "backlog");
+        let deadline = Instant::now() + CONVERGE_TIMEOUT;
+        loop {
+            let body = status(client, follower, "bootstrap");
+            if body["status"] == "SYNCING" {
+                break;
+            }
+            assert!(Instant::now() < deadline, "bootstrap stuck: {body}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        (
+            bytes,
+            copy_rate,
+            bytes as f64 / started.elapsed().as_secs_f64(),
+        )
+    }
+
+    /// The leader's CPU seconds per indexed operation into an index nobody follows and into one
+    /// a follower follows, in alternating rounds that each start from an idle leader (so one
+    /// round's merges are not billed to the next).
+    fn leader_cpu(&self, docs_per_round: usize) -> (f64, f64) {
+        let (client, leader, follower) = (&self.client, &self.leader, &self.follower);
+        let (mut alone, mut followed, mut ops) = (0.0, 0.0, 0usize);
+        for round in 0..CPU_ROUNDS {
+            let first_id = 20_000_000 + (round * docs_per_round) as u64;
+            let docs: Vec<LogDocument> = log_documents(13 + round as u64, first_id, docs_per_round);
+            let alone_index = format!("alone-{round}");
+            create_index(client, &leader.url, &alone_index, self.mapping.clone());
+            wait_idle(leader);
+            let before = cpu_seconds(leader);
+            rest_bulk(client, &leader.url, &alone_index, &docs);
+            wait_idle(leader);
+            alone += cpu_seconds(leader) - before;
+
+            let followed_index = format!("followed-{round}");
+            create_index(client, &leader.url, &followed_index, self.mapping.clone());
+            follow(client, follower, &followed_index, &followed_index);
+            wait_for_checkpoint(client, follower, &followed_index, -1);
+            wait_idle(leader);
+            let before = cpu_seconds(leader);
+            rest_bulk(client, &leader.url, &followed_index, &docs);
+            wait_for_checkpoint(client, follower, &followed_index, docs.len() as i64 - 1);
+            wait_idle(leader);
+            followed += cpu_seconds(leader) - before;
+            ops += docs.len();
+        }
+        (alone / ops as f64, followed / ops as f64)
+    }
+}
+
+/// Waits until `node` uses under [`IDLE_CPU_FRACTION`] of a core over [`IDLE_WINDOW`] (its
+/// merges and flushes done), or [`IDLE_TIMEOUT`].
+fn wait_idle(node: &Node) {
+    let deadline = Instant::now() + IDLE_TIMEOUT;
+    loop {
+        let before = cpu_seconds(node);
+        std::thread::sleep(IDLE_WINDOW);
+        let used = cpu_seconds(node) - before;
+        if used < IDLE_WINDOW.as_secs_f64() * IDLE_CPU_FRACTION || Instant::now() > deadline {
+            return;
+        }
+    }
 }

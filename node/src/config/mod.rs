@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
+use tandem_transport::{CongestionController, TransportConfig};
 use thiserror::Error;
 
 /// OpenSearch's default HTTP port.
@@ -33,6 +34,37 @@ pub const IGNORED_KEYS: &[&str] = &[
     "action.destructive_requires_name",
     "indices.query.bool.max_clause_count",
     "compatibility.override_main_response_version",
+];
+/// The transport's tunables as node settings: (key, the [`TransportConfig`] field it sets).
+/// Byte sizes take units (`16mb`), times take OpenSearch's time units (`30s`).
+pub const TRANSPORT_KEYS: &[(&str, &str)] = &[
+    (
+        "tandem.transport.stream_receive_window",
+        "stream_receive_window_bytes",
+    ),
+    (
+        "tandem.transport.connection_receive_window",
+        "connection_receive_window_bytes",
+    ),
+    ("tandem.transport.send_window", "send_window_bytes"),
+    ("tandem.transport.udp_payload_max", "udp_payload_bytes_max"),
+    (
+        "tandem.transport.udp_receive_buffer",
+        "udp_receive_buffer_bytes",
+    ),
+    ("tandem.transport.udp_send_buffer", "udp_send_buffer_bytes"),
+    ("tandem.transport.idle_timeout", "idle_timeout_ms"),
+    (
+        "tandem.transport.keep_alive_interval",
+        "keep_alive_interval_ms",
+    ),
+    ("tandem.transport.initial_rtt", "initial_rtt_ms"),
+    ("tandem.transport.connect_timeout", "connect_timeout_ms"),
+    ("tandem.transport.congestion_control", "congestion"),
+    (
+        "tandem.transport.allow_unauthenticated_remote",
+        "allow_unauthenticated_remote",
+    ),
 ];
 /// Key prefixes tandem accepts and ignores.
 const IGNORED_PREFIXES: &[&str] = &["plugins.security.", "logger.", "xpack."];
@@ -114,11 +146,9 @@ pub struct NodeConfig {
     pub nodes_dn: Vec<String>,
     /// `plugins.security.ssl.transport.enforce_hostname_verification` (default true).
     pub transport_hostname_verification: bool,
-    /// `tandem.transport.allow_unauthenticated_remote`: without certificates, serve peers that
-    /// are not on loopback too.
-    pub transport_allow_unauthenticated_remote: bool,
-    /// `tandem.transport.congestion_control`: `bbr` or `cubic`.
-    pub transport_congestion: Option<String>,
+    /// The QUIC transport's tunables, from the `tandem.transport.*` keys (see
+    /// [`TRANSPORT_KEYS`]), validated together once every key is read.
+    pub transport: TransportConfig,
     /// `plugins.replication.follow_all.leader_alias`: follower-cluster mode.
     pub follow_all_leader_alias: Option<String>,
     /// `plugins.replication.autofollow.fetch_poll_interval` as a node setting (a cluster
@@ -144,8 +174,7 @@ impl Default for NodeConfig {
             transport_pem: TransportPem::default(),
             nodes_dn: Vec::new(),
             transport_hostname_verification: true,
-            transport_allow_unauthenticated_remote: false,
-            transport_congestion: None,
+            transport: TransportConfig::default(),
             follow_all_leader_alias: None,
             autofollow_poll_interval: None,
             ignored_keys: Vec::new(),
@@ -189,6 +218,7 @@ impl NodeConfig {
         for (key, value) in flat {
             config.apply(key, value)?;
         }
+        config.validate_transport(flat)?;
         Ok(config)
     }
 
@@ -230,13 +260,51 @@ impl NodeConfig {
             }
             "plugins.security.nodes_dn" => self.nodes_dn = seed_list(value),
             "tandem.transport.allow_unauthenticated_remote" => {
-                self.transport_allow_unauthenticated_remote =
+                self.transport.allow_unauthenticated_remote =
                     parse_bool(&text).map_err(|r| bad(&r))?
             }
-            "tandem.transport.congestion_control" => match text.as_str() {
-                "bbr" | "cubic" => self.transport_congestion = Some(text.clone()),
-                _ => return Err(bad("must be [bbr] or [cubic]")),
-            },
+            "tandem.transport.congestion_control" => {
+                self.transport.congestion = match text.as_str() {
+                    "bbr" | "cubic" => CongestionController::parse(&text)
+                        .expect("both names are congestion controllers"),
+                    _ => return Err(bad("must be [bbr] or [cubic]")),
+                }
+            }
+            "tandem.transport.stream_receive_window" => {
+                self.transport.stream_receive_window_bytes =
+                    parse_byte_size(&text).map_err(|r| bad(&r))?
+            }
+            "tandem.transport.connection_receive_window" => {
+                self.transport.connection_receive_window_bytes =
+                    parse_byte_size(&text).map_err(|r| bad(&r))?
+            }
+            "tandem.transport.send_window" => {
+                self.transport.send_window_bytes = parse_byte_size(&text).map_err(|r| bad(&r))?
+            }
+            "tandem.transport.udp_payload_max" => {
+                self.transport.udp_payload_bytes_max =
+                    parse_byte_size(&text).map_err(|r| bad(&r))?
+            }
+            "tandem.transport.udp_receive_buffer" => {
+                self.transport.udp_receive_buffer_bytes =
+                    parse_byte_size(&text).map_err(|r| bad(&r))?
+            }
+            "tandem.transport.udp_send_buffer" => {
+                self.transport.udp_send_buffer_bytes =
+                    parse_byte_size(&text).map_err(|r| bad(&r))?
+            }
+            "tandem.transport.idle_timeout" => {
+                self.transport.idle_timeout_ms = parse_millis(&text).map_err(|r| bad(&r))?
+            }
+            "tandem.transport.keep_alive_interval" => {
+                self.transport.keep_alive_interval_ms = parse_millis(&text).map_err(|r| bad(&r))?
+            }
+            "tandem.transport.initial_rtt" => {
+                self.transport.initial_rtt_ms = parse_millis(&text).map_err(|r| bad(&r))?
+            }
+            "tandem.transport.connect_timeout" => {
+                self.transport.connect_timeout_ms = parse_millis(&text).map_err(|r| bad(&r))?
+            }
             "plugins.replication.follow_all.leader_alias" if text.trim().is_empty() => {
                 return Err(bad("must not be empty"))
             }
@@ -264,6 +332,50 @@ impl NodeConfig {
         }
         Ok(())
     }
+}
+
+impl NodeConfig {
+    /// Checks the transport's values together (bounds, and relations such as keep-alives
+    /// fitting the idle timeout); a refusal names the key that set the offending value.
+    fn validate_transport(&mut self, flat: &BTreeMap<String, Value>) -> Result<(), ConfigError> {
+        // Values left at their defaults follow a shorter idle timeout, so setting that one key
+        // is enough (a test's seconds-long timeout, say).
+        let transport = &mut self.transport;
+        let idle_ms = transport.idle_timeout_ms;
+        if !flat.contains_key("tandem.transport.keep_alive_interval") {
+            transport.keep_alive_interval_ms = transport
+                .keep_alive_interval_ms
+                .min(idle_ms / tandem_transport::config::KEEP_ALIVES_PER_IDLE_TIMEOUT_MIN)
+                .max(1);
+        }
+        if !flat.contains_key("tandem.transport.connect_timeout") {
+            transport.connect_timeout_ms = transport.connect_timeout_ms.min(idle_ms);
+        }
+        transport.request_read_ms_max = transport.request_read_ms_max.min(idle_ms);
+        let Err(error) = self.transport.validate() else {
+            return Ok(());
+        };
+        let field = match &error {
+            tandem_transport::ConfigError::OutOfRange { name, .. } => *name,
+            _ => "keep_alive_interval_ms",
+        };
+        let key = TRANSPORT_KEYS
+            .iter()
+            .find(|(_, named)| *named == field)
+            .map_or("tandem.transport", |(key, _)| key);
+        Err(ConfigError::BadValue {
+            key: key.to_string(),
+            value: flat.get(key).map(value_text).unwrap_or_default(),
+            reason: error.to_string(),
+        })
+    }
+}
+
+/// A time value (`30s`, `500ms`) in whole milliseconds.
+fn parse_millis(text: &str) -> Result<u64, String> {
+    crate::indices::settings::parse_time(text)?
+        .map(|duration| u64::try_from(duration.as_millis()).unwrap_or(u64::MAX))
+        .ok_or_else(|| "expected a time value such as [30s]".to_string())
 }
 
 fn is_ignored(key: &str) -> bool {

@@ -89,7 +89,10 @@ fn replication_and_transport_security_settings_are_read_and_checked() {
         config.autofollow_poll_interval,
         Some(std::time::Duration::from_secs(2))
     );
-    assert_eq!(config.transport_congestion.as_deref(), Some("bbr"));
+    assert_eq!(
+        config.transport.congestion,
+        tandem_transport::CongestionController::Bbr
+    );
     for bad in [
         "tandem.transport.congestion_control=reno",
         "plugins.replication.follow_all.leader_alias= ",
@@ -101,6 +104,71 @@ fn replication_and_transport_security_settings_are_read_and_checked() {
         assert!(
             error.contains(&format!("failed to parse setting [{key}]")),
             "{bad}: {error}"
+        );
+    }
+}
+
+#[test]
+fn transport_tunables_are_node_settings_checked_together() {
+    let config = load(
+        "",
+        &[
+            "tandem.transport.stream_receive_window=32mb",
+            "tandem.transport.connection_receive_window=128mb",
+            "tandem.transport.send_window=64mb",
+            "tandem.transport.udp_payload_max=1452",
+            "tandem.transport.idle_timeout=3s",
+            "tandem.transport.keep_alive_interval=500ms",
+            "tandem.transport.initial_rtt=5ms",
+            "tandem.transport.connect_timeout=2s",
+        ],
+    )
+    .expect("valid transport settings");
+    let transport = &config.transport;
+    assert_eq!(transport.stream_receive_window_bytes, 32 << 20);
+    assert_eq!(transport.connection_receive_window_bytes, 128 << 20);
+    assert_eq!(transport.send_window_bytes, 64 << 20);
+    assert_eq!(transport.udp_payload_bytes_max, 1452);
+    assert_eq!(transport.idle_timeout_ms, 3000);
+    assert_eq!(transport.keep_alive_interval_ms, 500);
+    assert_eq!(transport.initial_rtt_ms, 5);
+    assert!(transport.validate().is_ok());
+
+    for (settings, key) in [
+        (
+            &["tandem.transport.stream_receive_window=lots"][..],
+            "tandem.transport.stream_receive_window",
+        ),
+        (
+            &["tandem.transport.udp_payload_max=600"][..],
+            "tandem.transport.udp_payload_max",
+        ),
+        (
+            &["tandem.transport.idle_timeout=soon"][..],
+            "tandem.transport.idle_timeout",
+        ),
+        // Keep-alives must fit several times in the idle timeout.
+        (
+            &[
+                "tandem.transport.idle_timeout=2s",
+                "tandem.transport.connect_timeout=1s",
+                "tandem.transport.keep_alive_interval=5s",
+            ][..],
+            "tandem.transport.keep_alive_interval",
+        ),
+        // The connection window holds at least one stream window.
+        (
+            &[
+                "tandem.transport.stream_receive_window=64mb",
+                "tandem.transport.connection_receive_window=16mb",
+            ][..],
+            "tandem.transport.connection_receive_window",
+        ),
+    ] {
+        let error = load("", settings).expect_err(key).to_string();
+        assert!(
+            error.contains(&format!("failed to parse setting [{key}]")),
+            "{settings:?}: {error}"
         );
     }
 }

@@ -19,10 +19,7 @@ use std::time::Duration;
 use serde_json::{json, Map, Value};
 use tandem_ccr::{LeaderClient, LeaderService, LeaderStats, RemoteClusters, ReplicationService};
 use tandem_replication::FollowerConfig;
-use tandem_transport::{
-    CaTrust, CongestionController, Identity, TransportClient, TransportConfig, TransportServer,
-    Trust,
-};
+use tandem_transport::{CaTrust, Identity, TransportClient, TransportServer, Trust};
 use tandem_wire::NodeIdentity;
 use thiserror::Error;
 
@@ -96,19 +93,6 @@ impl std::fmt::Debug for Replication {
     }
 }
 
-fn transport_config(config: &NodeConfig) -> TransportConfig {
-    let mut transport = TransportConfig {
-        allow_unauthenticated_remote: config.transport_allow_unauthenticated_remote,
-        ..TransportConfig::default()
-    };
-    if let Some(congestion) = &config.transport_congestion {
-        if let Ok(parsed) = CongestionController::parse(congestion) {
-            transport.congestion = parsed;
-        }
-    }
-    transport
-}
-
 fn identity_and_trust(config: &NodeConfig) -> Result<(Identity, Trust), ReplicationStartError> {
     let failed =
         |error: &dyn std::fmt::Display| ReplicationStartError::Transport(error.to_string());
@@ -142,7 +126,7 @@ impl Replication {
         node_id: &str,
     ) -> Result<Replication, ReplicationStartError> {
         let (identity, trust) = identity_and_trust(config)?;
-        let transport = transport_config(config);
+        let transport = config.transport.clone();
         let cluster_uuid = indices.state().cluster_uuid;
         let leader = LeaderIndices {
             indices: indices.clone(),

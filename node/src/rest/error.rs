@@ -101,6 +101,7 @@ fn engine_status_and_type(error: &EngineError) -> (StatusCode, &'static str) {
         | EngineError::Record(_)
         | EngineError::Lease(_)
         | EngineError::Index(_)
+        | EngineError::IndexFeed(_)
         | EngineError::Io { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "exception"),
     }
 }

@@ -53,6 +53,9 @@ pub enum EngineError {
     /// tantivy failed.
     #[error("index error: {0}")]
     Index(#[from] tantivy::TantivyError),
+    /// tantivy refused an operation the index feed handed it.
+    #[error("index error: {0}")]
+    IndexFeed(String),
     /// A file of the shard is damaged; the shard will not open.
     #[error("shard file {path} is corrupt: {reason}")]
     Corrupt {

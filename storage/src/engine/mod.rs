@@ -13,6 +13,7 @@
 
 mod config;
 mod error;
+mod feed;
 mod lookup;
 mod open;
 mod payload;
@@ -26,7 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use tantivy::{Index, IndexReader, IndexWriter, Searcher, TantivyDocument};
 
 use crate::leases::{RetentionLease, RetentionLeases};
@@ -42,6 +43,7 @@ pub use config::{
     TRANSLOG_GENERATION_BYTES_DEFAULT,
 };
 pub use error::EngineError;
+pub use feed::INDEX_FEED_BYTES_MAX;
 pub(crate) use open::{hex as hex_id, recommit, translog_config as translog_config_for};
 pub use payload::{random_id, CommitPayload};
 pub use refresh::RefreshOutcome;
@@ -113,7 +115,6 @@ pub struct ShardStats {
 }
 
 pub(crate) struct WriteState {
-    pub(crate) writer: IndexWriter<TantivyDocument>,
     pub(crate) versions: version_map::VersionMap,
     pub(crate) processed: CheckpointTracker,
     pub(crate) next_seq_no: i64,
@@ -138,6 +139,10 @@ pub struct ShardEngine {
     reader: IndexReader,
     translog: Translog,
     history_uuid: String,
+    /// tantivy's writer: the feed adds and deletes under its read lock, a commit takes it
+    /// whole once the feed is drained.
+    writer: Arc<RwLock<IndexWriter<TantivyDocument>>>,
+    feed: feed::IndexFeed,
     write: Mutex<WriteState>,
     persisted: Mutex<PersistState>,
     global_checkpoint: GlobalCheckpoint,
@@ -149,6 +154,9 @@ pub struct ShardEngine {
     /// Set when the shard is being closed: waiters stop waiting, so whoever borrowed the
     /// engine (a follower's long poll) lets go of it promptly.
     closing: std::sync::atomic::AtomicBool,
+    /// The highest seq-no processed, mirrored out of the write lock so a follower's changes
+    /// read never waits behind a bulk that holds it.
+    max_seq_no: std::sync::atomic::AtomicI64,
 }
 
 impl std::fmt::Debug for ShardEngine {
@@ -272,7 +280,7 @@ impl ShardEngine {
         bytes_max: usize,
     ) -> Result<Changes, EngineError> {
         let global_checkpoint = self.global_checkpoint();
-        let max_seq_no = self.write.lock().processed.max_seq_no();
+        let max_seq_no = self.max_seq_no.load(std::sync::atomic::Ordering::Acquire);
         let history_min_seq_no = self.translog.history_min_seq_no();
         let upper = to_seq_no.min(global_checkpoint);
         let records = if from_seq_no > upper {
@@ -383,11 +391,16 @@ impl ShardEngine {
             self.sync_translog()?;
         }
         let ShardEngine {
-            translog, write, ..
+            translog,
+            writer,
+            feed,
+            ..
         } = self;
         translog.close()?;
-        let state = write.into_inner();
-        state.writer.wait_merging_threads()?;
+        feed.close().map_err(EngineError::IndexFeed)?;
+        let writer = Arc::into_inner(writer)
+            .ok_or_else(|| EngineError::IllegalState("the index writer is still shared".into()))?;
+        writer.into_inner().wait_merging_threads()?;
         Ok(())
     }
 

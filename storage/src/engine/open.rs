@@ -10,10 +10,11 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use tantivy::directory::MmapDirectory;
 use tantivy::{Index, ReloadPolicy};
 
+use super::feed::IndexFeed;
 use super::payload::{random_id, CommitPayload};
 use super::{
     EngineConfig, EngineError, PersistState, ShardEngine, ShardRole, WriteState, INDEX_DIR_NAME,
@@ -114,8 +115,20 @@ impl ShardEngine {
                 ),
             });
         }
-        let writer =
-            index.writer_with_num_threads(config.indexing_threads, config.indexing_memory_bytes)?;
+        let writer = Arc::new(RwLock::new(index.writer_with_num_threads(
+            config.indexing_threads,
+            config.indexing_memory_bytes,
+        )?));
+        let feed = IndexFeed::start(
+            &dir.file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            writer.clone(),
+        )
+        .map_err(|source| EngineError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -129,8 +142,9 @@ impl ShardEngine {
             reader,
             translog,
             history_uuid: payload.history_uuid.clone(),
+            writer,
+            feed,
             write: Mutex::new(WriteState {
-                writer,
                 versions: Default::default(),
                 processed: CheckpointTracker::new(checkpoint),
                 next_seq_no: checkpoint + 1,
@@ -150,6 +164,7 @@ impl ShardEngine {
             snapshots: Mutex::new(SnapshotPins::new(dir)),
             failure: Mutex::new(None),
             closing: std::sync::atomic::AtomicBool::new(false),
+            max_seq_no: std::sync::atomic::AtomicI64::new(checkpoint),
             config,
         };
         engine.replay_translog(checkpoint)?;

@@ -5,6 +5,7 @@
 //! the searcher now shows and the translog drop generations nothing needs: not recovery (all
 //! at or below the committed checkpoint) and not a retention lease (up to the size cap).
 
+use super::feed::FeedOp;
 use super::open::hex;
 use super::payload::CommitPayload;
 use super::{EngineError, ShardEngine};
@@ -25,7 +26,10 @@ impl ShardEngine {
     pub fn refresh(&self, force: bool) -> Result<RefreshOutcome, EngineError> {
         self.check_not_failed()?;
         let _refreshing = self.refresh_lock.lock();
-        let (refreshed_epoch, local_checkpoint) = {
+        // The commit marker is queued under the write lock, so it covers exactly the
+        // operations up to the checkpoint; tantivy commits on the feed's thread while writers
+        // go on queueing behind it.
+        let (refreshed_epoch, local_checkpoint, committed) = {
             let mut state = self.write.lock();
             if state.uncommitted_ops == 0 && !force {
                 return Ok(RefreshOutcome {
@@ -41,12 +45,29 @@ impl ShardEngine {
                 max_seq_no: state.processed.max_seq_no(),
                 mapping_version: state.mapping.version,
             };
-            let mut prepared = state.writer.prepare_commit().map_err(|e| self.fail(e))?;
-            prepared.set_payload(&payload.encode());
-            prepared.commit().map_err(|e| self.fail(e))?;
+            let (done, committed) = std::sync::mpsc::sync_channel(1);
+            self.feed
+                .push(
+                    FeedOp::Commit {
+                        payload: payload.encode(),
+                        done,
+                    },
+                    0,
+                )
+                .map_err(|reason| self.fail(EngineError::IndexFeed(reason)))?;
             state.uncommitted_ops = 0;
-            (state.versions.begin_refresh(), local_checkpoint)
+            (state.versions.begin_refresh(), local_checkpoint, committed)
         };
+        let commit_started = std::time::Instant::now();
+        committed
+            .recv()
+            .unwrap_or_else(|_| Err("the index feed stopped before committing".into()))
+            .map_err(|reason| self.fail(EngineError::IndexFeed(reason)))?;
+        tracing::debug!(
+            local_checkpoint,
+            elapsed_us = commit_started.elapsed().as_micros() as u64,
+            "committed"
+        );
         // tantivy renames meta.json without syncing the directory; recovery must find this
         // commit before the translog below it may go.
         let index_dir = self.dir.join(super::INDEX_DIR_NAME);

@@ -10,6 +10,7 @@ use bytes::Bytes;
 use tantivy::schema::OwnedValue;
 use tantivy::{TantivyDocument, Term};
 
+use super::feed::FeedOp;
 use super::lookup::{find_committed, get_committed};
 use super::version_map::DocState;
 use super::{EngineError, GetResult, ShardEngine, ShardRole, WriteState};
@@ -129,6 +130,9 @@ pub struct ReplicaApplyOutcome {
     /// The highest seq-no processed after the batch.
     pub max_seq_no: i64,
 }
+
+/// Replica operations applied per hold of the write lock.
+const REPLICA_OPS_PER_LOCK_HOLD: usize = 64;
 
 enum Prepared {
     Index(ParsedDocument),
@@ -307,15 +311,19 @@ impl ShardEngine {
         }
         let mut outcome = ReplicaApplyOutcome::default();
         let mut last_location = None;
-        let result = {
+        let mut result = Ok(());
+        let mut pending = operations.iter().zip(parsed).peekable();
+        // The lock is let go every few operations: a real-time GET or a stats call waits for
+        // one chunk, not for a whole batch of a leader's history.
+        while pending.peek().is_some() && result.is_ok() {
             let mut state = self.write.lock();
             if state.role != ShardRole::Replica {
-                return Err(EngineError::IllegalState(
+                result = Err(EngineError::IllegalState(
                     "replicated operations go to a replica shard".into(),
                 ));
+                break;
             }
-            let mut result = Ok(());
-            for ((operation, raw), parsed) in operations.iter().zip(parsed) {
+            for ((operation, raw), parsed) in pending.by_ref().take(REPLICA_OPS_PER_LOCK_HOLD) {
                 match self.apply_replica_one(&mut state, &mapping, operation, raw, parsed) {
                     Ok(ReplicaStep::Duplicate) => outcome.duplicates += 1,
                     Ok(ReplicaStep::Stale(location)) => {
@@ -334,8 +342,7 @@ impl ShardEngine {
             }
             outcome.local_checkpoint = state.processed.checkpoint();
             outcome.max_seq_no = state.processed.max_seq_no();
-            result
-        };
+        }
         if let Some(location) = last_location {
             if self.config.durability == Durability::Request {
                 self.make_durable(location)?;
@@ -407,7 +414,7 @@ impl ShardEngine {
             self.current_state(&state, &operation.id)?
         };
         if is_stale(current, operation) {
-            state.processed.mark_processed(operation.seq_no);
+            self.mark_recovered(&mut state, operation.seq_no);
             return Ok(());
         }
         let replaces_live_copy = current.is_some_and(|current| !current.deleted);
@@ -498,7 +505,9 @@ impl ShardEngine {
         if operation.op_type != OpType::NoOp {
             if replaces_live_copy {
                 let id_term = Term::from_field_text(self.schema.id, &operation.id);
-                state.writer.delete_term(id_term);
+                self.feed
+                    .push(FeedOp::Delete(id_term), 0)
+                    .map_err(|reason| self.fail(EngineError::IndexFeed(reason)))?;
             }
             let doc_state = DocState {
                 seq_no: operation.seq_no,
@@ -508,9 +517,9 @@ impl ShardEngine {
             };
             if operation.op_type == OpType::Index {
                 let document = self.tantivy_document(operation, parsed.unwrap_or_default());
-                if let Err(error) = state.writer.add_document(document) {
-                    return Err(self.fail(error));
-                }
+                self.feed
+                    .push(FeedOp::Add(document), operation.source.len())
+                    .map_err(|reason| self.fail(EngineError::IndexFeed(reason)))?;
                 state.versions.put(
                     &operation.id,
                     doc_state,
@@ -524,16 +533,21 @@ impl ShardEngine {
         state.uncommitted_ops += 1;
         match location {
             Some(location) => self.mark_processed(state, operation.seq_no, location),
-            None => {
-                state.processed.mark_processed(operation.seq_no);
-            }
+            None => self.mark_recovered(state, operation.seq_no),
         }
         Ok(())
     }
 
     fn mark_processed(&self, state: &mut WriteState, seq_no: i64, location: Location) {
-        state.processed.mark_processed(seq_no);
+        self.mark_recovered(state, seq_no);
         self.persisted.lock().pending.push_back((location, seq_no));
+    }
+
+    /// Marks an operation processed that is already durable (replayed from the translog).
+    fn mark_recovered(&self, state: &mut WriteState, seq_no: i64) {
+        state.processed.mark_processed(seq_no);
+        self.max_seq_no
+            .fetch_max(seq_no, std::sync::atomic::Ordering::AcqRel);
     }
 
     fn tantivy_document(&self, operation: &Operation, parsed: ParsedDocument) -> TantivyDocument {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use quinn::congestion::{BbrConfig, CubicConfig};
-use quinn::{IdleTimeout, VarInt};
+use quinn::{IdleTimeout, MtuDiscoveryConfig, VarInt};
 
 use super::{CongestionController, IDLE_TIMEOUT_MS_MAX};
 use crate::error::ConfigError;
@@ -43,6 +43,8 @@ pub struct QuicParameters {
     pub incoming_buffer_bytes_max: u64,
     /// `ServerConfig::incoming_buffer_size_total`.
     pub incoming_buffer_total_bytes_max: u64,
+    /// `MtuDiscoveryConfig::upper_bound` and `EndpointConfig::max_udp_payload_size`.
+    pub udp_payload_bytes_max: u16,
 }
 
 impl QuicParameters {
@@ -61,6 +63,9 @@ impl QuicParameters {
             .max_idle_timeout(Some(idle_timeout(self.idle_timeout)?))
             .keep_alive_interval(Some(self.keep_alive_interval))
             .initial_rtt(self.initial_rtt);
+        let mut mtu_discovery = MtuDiscoveryConfig::default();
+        mtu_discovery.upper_bound(self.udp_payload_bytes_max);
+        transport.mtu_discovery_config(Some(mtu_discovery));
         if !self.datagrams_enabled {
             transport.datagram_receive_buffer_size(None);
         }
@@ -73,6 +78,20 @@ impl QuicParameters {
             }
         };
         Ok(transport)
+    }
+
+    /// quinn's endpoint config: what a peer may send us.
+    pub fn endpoint_config(&self) -> Result<quinn::EndpointConfig, ConfigError> {
+        let mut endpoint = quinn::EndpointConfig::default();
+        endpoint
+            .max_udp_payload_size(self.udp_payload_bytes_max)
+            .map_err(|_| ConfigError::OutOfRange {
+                name: "udp_payload_bytes_max",
+                value: u64::from(self.udp_payload_bytes_max),
+                min: super::UDP_PAYLOAD_BYTES_MIN,
+                max: super::UDP_PAYLOAD_BYTES_MAX,
+            })?;
+        Ok(endpoint)
     }
 
     /// Applies the server-only limits to quinn's server config.
