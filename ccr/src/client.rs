@@ -40,6 +40,14 @@ impl CallError {
                     error.reason
                 ))
             }
+            CallError::Remote(error)
+                if error.kind == tandem_wire::ErrorKind::RetentionLeaseNotFound =>
+            {
+                Failure::Permanent(format!(
+                    "org.opensearch.index.seqno.RetentionLeaseNotFoundException: {}",
+                    error.reason
+                ))
+            }
             CallError::Remote(error) if error.is_retryable() => {
                 Failure::Retryable(error.reason.clone())
             }

@@ -311,9 +311,11 @@ impl Runner {
                         source: self.spec.lease_source.clone(),
                     },
                 });
+                let events = self.events.clone();
                 tokio::spawn(async move {
                     if let Err(error) = client.call(request, CONTROL_TIMEOUT).await {
                         tracing::warn!(%error, "retention lease renewal failed");
+                        let _ = events.send(Event::LeaseRenewFailed(error.failure())).await;
                     }
                 });
             }

@@ -106,6 +106,17 @@ impl TestNode {
         read(response)
     }
 
+    /// Sends `signal` (`STOP`, `CONT`, ...) to the process.
+    #[allow(dead_code)]
+    pub(crate) fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{signal} failed");
+    }
+
     /// Stops the node with SIGTERM (a clean shutdown) and waits for it.
     pub(crate) fn stop(mut self) {
         let _ = Command::new("kill")

@@ -968,3 +968,132 @@ fn a_leader_index_closed_and_reopened_pauses_then_resumes_with_no_gap() {
     follower.stop();
     leader.stop();
 }
+
+/// A transport idle timeout short enough that a test can outlast it.
+const SHORT_IDLE_TIMEOUT: &str = "tandem.transport.idle_timeout=2s";
+
+#[test]
+fn either_side_paused_past_the_idle_timeout_is_followed_again_when_it_continues() {
+    let (_leader_dir, leader_data) = temp();
+    let (_follower_dir, follower_data) = temp();
+    let leader = TestNode::start(
+        &leader_data,
+        &["cluster.name=leader-cluster", SHORT_IDLE_TIMEOUT],
+    );
+    let follower = TestNode::start(
+        &follower_data,
+        &["cluster.name=follower-cluster", SHORT_IDLE_TIMEOUT],
+    );
+    connect(&follower, &leader);
+    let (status, _) = leader.call("PUT", "/paused", None);
+    assert_eq!(status, 200);
+    index_doc(&leader, "paused", "before", json!({"n": 0}));
+    let (status, answer) = start(&follower, "paused-copy", "paused");
+    assert_eq!(status, 200, "{answer}");
+    assert_converges(&leader, "paused", &follower, "paused-copy");
+
+    // The leader freezes mid long-poll: the follower hears nothing (no refusal, no reset)
+    // until its idle timeout closes the connection, then retries until the leader is back.
+    leader.signal("STOP");
+    std::thread::sleep(Duration::from_secs(5));
+    let (_, during) = follower.call("GET", "/_plugins/_replication/paused-copy/_status", None);
+    assert_eq!(during["status"], "SYNCING", "{during}");
+    leader.signal("CONT");
+    index_doc(&leader, "paused", "after-leader-pause", json!({"n": 1}));
+    assert_converges(&leader, "paused", &follower, "paused-copy");
+
+    // The follower freezes: the leader's side of the connection idles out; the follower,
+    // once continued, finds it closed and reconnects.
+    follower.signal("STOP");
+    for n in 2..20 {
+        index_doc(
+            &leader,
+            "paused",
+            &format!("during-follower-pause-{n}"),
+            json!({"n": n}),
+        );
+    }
+    std::thread::sleep(Duration::from_secs(5));
+    follower.signal("CONT");
+    index_doc(&leader, "paused", "after-follower-pause", json!({"n": 20}));
+    assert_converges(&leader, "paused", &follower, "paused-copy");
+    assert_eq!(status_of(&follower, "paused-copy"), "SYNCING");
+    follower.stop();
+    leader.stop();
+}
+
+#[test]
+fn a_partition_longer_than_the_lease_period_pauses_the_follower_and_skips_nothing() {
+    let (_leader_dir, leader_data) = temp();
+    let (_follower_dir, follower_data) = temp();
+    let leader = TestNode::start(
+        &leader_data,
+        &["cluster.name=leader-cluster", SHORT_IDLE_TIMEOUT],
+    );
+    let faults = tandem_tools::chaos::FaultConfig {
+        delay_ms: 0,
+        jitter_ms: 0,
+        loss: 0.0,
+        duplicate: 0.0,
+    };
+    let (runtime, proxy) = chaos_proxy(&leader, faults, 7);
+    let follower = TestNode::start(
+        &follower_data,
+        &["cluster.name=follower-cluster", SHORT_IDLE_TIMEOUT],
+    );
+    connect_to(&follower, &proxy.local_addr().to_string());
+    let (status, answer) = leader.call(
+        "PUT",
+        "/leased",
+        Some(json!({"settings": {"index.soft_deletes.retention_lease.period": "3s"}})),
+    );
+    assert_eq!(status, 200, "{answer}");
+    index_doc(&leader, "leased", "before", json!({"n": 0}));
+    let (status, answer) = start(&follower, "leased-copy", "leased");
+    assert_eq!(status, 200, "{answer}");
+    assert_converges(&leader, "leased", &follower, "leased-copy");
+
+    // Packets are dropped, never refused, for well past the lease period: the leader lets
+    // the lease expire while it takes more writes.
+    proxy.partition(Duration::from_secs(8));
+    for n in 1..10 {
+        index_doc(&leader, "leased", &format!("during-{n}"), json!({"n": n}));
+    }
+    wait_until("an automatic pause naming the lost lease", || {
+        let status = replication_status(&follower, "leased-copy");
+        status["status"] == "PAUSED"
+            && status["reason"]
+                .as_str()
+                .is_some_and(|reason| reason.starts_with("AutoPaused: "))
+    });
+    let status = replication_status(&follower, "leased-copy");
+    let reason = status["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("retention lease") || reason.contains("operations"),
+        "{status}"
+    );
+    // Whatever the follower holds is exactly what the leader wrote, in the same order: no
+    // operation was skipped on the way to the pause.
+    let leader_docs = documents(&leader, "leased").expect("leader searchable");
+    let follower_docs = documents(&follower, "leased-copy").expect("follower searchable");
+    let follower_checkpoint = follower_docs.values().map(|(seq_no, ..)| *seq_no).max();
+    for (id, (seq_no, version, source)) in &leader_docs {
+        match follower_docs.get(id) {
+            Some(copy) => assert_eq!(copy, &(*seq_no, *version, source.clone()), "{id}"),
+            None => assert!(
+                Some(*seq_no) > follower_checkpoint,
+                "{id} (seq_no {seq_no}) skipped below the follower's last op"
+            ),
+        }
+    }
+    assert!(follower_docs.keys().all(|id| leader_docs.contains_key(id)));
+    let (status, answer) = post(&follower, "/_plugins/_replication/leased-copy/_resume");
+    assert_eq!(status, 404, "{answer}");
+    assert_eq!(
+        answer["error"]["reason"],
+        "Retention lease doesn't exist. Replication can't be resumed for leased-copy. Use force_resume=true to restore from snapshot."
+    );
+    runtime.block_on(proxy.stop());
+    follower.stop();
+    leader.stop();
+}

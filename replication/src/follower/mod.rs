@@ -156,6 +156,10 @@ pub enum Event {
     },
     /// Applying failed in a way a retry cannot fix (a mapping the follower cannot install).
     ApplyFailed(String),
+    /// Renewing the retention lease failed. A lease the leader no longer has (it expired
+    /// while the leader was out of reach) means history may already be gone: the task
+    /// pauses, as OpenSearch's does, rather than read on without a guarantee.
+    LeaseRenewFailed(Failure),
     /// Time passed.
     Tick,
     /// `_pause`.
@@ -385,6 +389,11 @@ impl FollowerShardTask {
                 self.local_checkpoint = self.local_checkpoint.max(local_checkpoint);
             }
             Event::ApplyFailed(reason) => self.pause(format!("{AUTO_PAUSE_PREFIX}{reason}")),
+            // A renewal that did not get through is tried again at the next interval.
+            Event::LeaseRenewFailed(Failure::Retryable(_)) => {}
+            Event::LeaseRenewFailed(Failure::Permanent(reason)) => {
+                self.pause(format!("{AUTO_PAUSE_PREFIX}{reason}"))
+            }
         }
         self.plan();
     }

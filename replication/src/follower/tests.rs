@@ -256,15 +256,7 @@ fn lost_history_pauses_with_a_reason_and_never_skips() {
         },
         1,
     );
-    assert_eq!(
-        task.phase(),
-        &Phase::Paused {
-            reason: format!("AutoPaused: {reason}")
-        }
-    );
-    assert!(drain(&mut task)
-        .iter()
-        .all(|c| !matches!(c, Command::Apply { .. })));
+    assert_auto_paused_applying_nothing(&mut task, reason);
 }
 
 #[test]
@@ -320,4 +312,34 @@ fn the_lease_is_renewed_on_schedule_from_the_checkpoint() {
     assert!(drain(&mut task).contains(&Command::RenewLease {
         retaining_seq_no: 31
     }));
+}
+
+#[test]
+fn a_lease_the_leader_lost_pauses_the_task_and_a_missed_renewal_does_not() {
+    let mut task = syncing_task();
+    drain(&mut task);
+    task.handle(
+        Event::LeaseRenewFailed(Failure::Retryable("connection lost".into())),
+        1,
+    );
+    assert_eq!(task.phase(), &Phase::Syncing);
+    let reason = "retention lease with ID [replication:f] not found";
+    task.handle(
+        Event::LeaseRenewFailed(Failure::Permanent(reason.into())),
+        2,
+    );
+    assert_auto_paused_applying_nothing(&mut task, reason);
+}
+
+/// The task paused itself with `reason` and asks for and applies nothing more.
+fn assert_auto_paused_applying_nothing(task: &mut FollowerShardTask, reason: &str) {
+    assert_eq!(
+        task.phase(),
+        &Phase::Paused {
+            reason: format!("AutoPaused: {reason}")
+        }
+    );
+    assert!(drain(task)
+        .iter()
+        .all(|c| !matches!(c, Command::SendChanges { .. } | Command::Apply { .. })));
 }
