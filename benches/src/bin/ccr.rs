@@ -17,6 +17,10 @@
 //! `TANDEM_BENCH_KEEP_LOGS=DIR` and `RUST_LOG` to keep the nodes' logs). Binds 127.0.0.1
 //! only; removes its data.
 
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

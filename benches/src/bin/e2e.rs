@@ -11,6 +11,10 @@
 //! (`-- --bulk-docs N --search-docs N` to size it). Binds 127.0.0.1 only, stops the node and
 //! removes its data when done.
 
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use std::io::BufRead;
 use std::path::PathBuf;
 use std::sync::Arc;

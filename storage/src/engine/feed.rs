@@ -42,29 +42,33 @@ pub(crate) enum FeedOp {
 
 /// Where fed operations go: tantivy's writer, or a recorder in tests.
 pub(crate) trait FeedSink: Send + Sync + 'static {
-    /// Applies one operation; an error fails the feed.
-    fn apply(&self, op: FeedOp) -> Result<(), String>;
+    /// Applies operations in order; an error fails the feed.
+    fn apply_all(&self, ops: Vec<FeedOp>) -> Result<(), String>;
 }
 
 impl FeedSink for RwLock<IndexWriter<TantivyDocument>> {
-    fn apply(&self, op: FeedOp) -> Result<(), String> {
-        let writer = self.read();
-        match op {
-            FeedOp::Add(document) => writer
-                .add_document(document)
-                .map(|_| ())
-                .map_err(|error| error.to_string()),
-            FeedOp::Delete(term) => {
-                writer.delete_term(term);
-                Ok(())
-            }
-            FeedOp::Commit { payload, done } => {
-                drop(writer);
-                let committed = commit(&mut self.write(), &payload);
-                let _ = done.send(committed.clone());
-                committed
+    fn apply_all(&self, ops: Vec<FeedOp>) -> Result<(), String> {
+        let mut writer = Some(self.read());
+        for op in ops {
+            let shared = writer.get_or_insert_with(|| self.read());
+            match op {
+                FeedOp::Add(document) => {
+                    shared
+                        .add_document(document)
+                        .map_err(|error| error.to_string())?;
+                }
+                FeedOp::Delete(term) => {
+                    shared.delete_term(term);
+                }
+                FeedOp::Commit { payload, done } => {
+                    writer = None;
+                    let committed = commit(&mut self.write(), &payload);
+                    let _ = done.send(committed.clone());
+                    committed?;
+                }
             }
         }
+        Ok(())
     }
 }
 
@@ -125,9 +129,10 @@ impl IndexFeed {
     pub(crate) fn push(&self, op: FeedOp, source_bytes: usize) -> Result<(), String> {
         let cost = source_bytes.saturating_add(FEED_OP_OVERHEAD_BYTES);
         let mut state = self.shared.state.lock();
-        // An operation larger than the whole budget still goes, alone.
+        // Bytes queued or being fed count; an operation larger than the whole budget still
+        // goes, alone.
         while state.failure.is_none()
-            && !state.queue.is_empty()
+            && state.queued_bytes > 0
             && state.queued_bytes.saturating_add(cost) > INDEX_FEED_BYTES_MAX
         {
             self.shared.progressed.wait(&mut state);
@@ -135,10 +140,14 @@ impl IndexFeed {
         if let Some(failure) = &state.failure {
             return Err(failure.clone());
         }
+        // The feeder waits only on an empty queue: one wake-up per burst, not per operation.
+        let was_empty = state.queue.is_empty();
         state.queue.push_back((op, cost));
         state.queued_bytes += cost;
         state.pushed += 1;
-        self.shared.queued.notify_one();
+        if was_empty {
+            self.shared.queued.notify_one();
+        }
         Ok(())
     }
 
@@ -153,12 +162,6 @@ impl IndexFeed {
             Some(failure) => Err(failure.clone()),
             None => Ok(()),
         }
-    }
-
-    /// Operations waiting for tantivy now.
-    #[cfg(test)]
-    pub(crate) fn queued(&self) -> usize {
-        self.shared.state.lock().queue.len()
     }
 
     /// Feeds what is queued, then stops the thread.
@@ -185,14 +188,15 @@ impl Drop for IndexFeed {
 
 fn feed(shared: &Shared, sink: &dyn FeedSink) {
     loop {
-        let (op, cost) = {
+        // Everything queued goes in one hand-off: one lock round per burst.
+        let burst = {
             let mut state = shared.state.lock();
             loop {
                 if state.failure.is_some() {
                     return;
                 }
-                if let Some(next) = state.queue.pop_front() {
-                    break next;
+                if !state.queue.is_empty() {
+                    break std::mem::take(&mut state.queue);
                 }
                 if state.closing {
                     return;
@@ -200,11 +204,13 @@ fn feed(shared: &Shared, sink: &dyn FeedSink) {
                 shared.queued.wait(&mut state);
             }
         };
-        let applied = sink.apply(op);
+        let count = burst.len() as u64;
+        let cost: usize = burst.iter().map(|(_, cost)| cost).sum();
+        let applied = sink.apply_all(burst.into_iter().map(|(op, _)| op).collect());
         let mut state = shared.state.lock();
         state.queued_bytes -= cost;
         match applied {
-            Ok(()) => state.fed += 1,
+            Ok(()) => state.fed += count,
             Err(failure) => {
                 state.failure = Some(failure);
                 // Nothing more will be fed: dropping the queue answers waiting commits.
@@ -233,6 +239,12 @@ mod tests {
     }
 
     impl FeedSink for Recorder {
+        fn apply_all(&self, ops: Vec<FeedOp>) -> Result<(), String> {
+            ops.into_iter().try_for_each(|op| self.apply(op))
+        }
+    }
+
+    impl Recorder {
         fn apply(&self, op: FeedOp) -> Result<(), String> {
             let _open = self.held.lock();
             if self.fail.load(Ordering::SeqCst) {
@@ -306,7 +318,10 @@ mod tests {
         for id in 0..100 {
             feed.push(delete(&id.to_string()), 1024).expect("push");
         }
-        assert!(feed.queued() >= 99);
+        assert!(
+            sink.fed.lock().is_empty(),
+            "the sink is stuck on its first operation"
+        );
         // Past the budget, a push waits until the sink moves again.
         let feed = Arc::new(feed);
         let pusher = std::thread::spawn({
@@ -314,8 +329,9 @@ mod tests {
             move || feed.push(delete("big"), INDEX_FEED_BYTES_MAX)
         });
         std::thread::sleep(std::time::Duration::from_millis(50));
-        assert!(!pusher.is_finished(), "a push past the budget must wait");
+        let finished_early = pusher.is_finished();
         drop(stalled);
+        assert!(!finished_early, "a push past the budget must wait");
         pusher.join().expect("pusher").expect("push");
         feed.drain().expect("drain");
         assert_eq!(sink.fed.lock().len(), 101);
