@@ -35,36 +35,87 @@ pub const IGNORED_KEYS: &[&str] = &[
     "indices.query.bool.max_clause_count",
     "compatibility.override_main_response_version",
 ];
-/// The transport's tunables as node settings: (key, the [`TransportConfig`] field it sets).
-/// Byte sizes take units (`16mb`), times take OpenSearch's time units (`30s`).
-pub const TRANSPORT_KEYS: &[(&str, &str)] = &[
-    (
-        "tandem.transport.stream_receive_window",
-        "stream_receive_window_bytes",
-    ),
-    (
-        "tandem.transport.connection_receive_window",
-        "connection_receive_window_bytes",
-    ),
-    ("tandem.transport.send_window", "send_window_bytes"),
-    ("tandem.transport.udp_payload_max", "udp_payload_bytes_max"),
-    (
-        "tandem.transport.udp_receive_buffer",
-        "udp_receive_buffer_bytes",
-    ),
-    ("tandem.transport.udp_send_buffer", "udp_send_buffer_bytes"),
-    ("tandem.transport.idle_timeout", "idle_timeout_ms"),
-    (
-        "tandem.transport.keep_alive_interval",
-        "keep_alive_interval_ms",
-    ),
-    ("tandem.transport.initial_rtt", "initial_rtt_ms"),
-    ("tandem.transport.connect_timeout", "connect_timeout_ms"),
-    ("tandem.transport.congestion_control", "congestion"),
-    (
-        "tandem.transport.allow_unauthenticated_remote",
-        "allow_unauthenticated_remote",
-    ),
+/// How a numeric transport setting is written.
+#[derive(Debug, Clone, Copy)]
+enum Unit {
+    /// A byte size with units (`16mb`).
+    Bytes,
+    /// A time value with OpenSearch's units (`30s`), kept in milliseconds.
+    Millis,
+}
+
+/// A numeric tunable of the transport as a node setting.
+struct TransportSetting {
+    key: &'static str,
+    /// The [`TransportConfig`] field, as its validation names it.
+    field: &'static str,
+    unit: Unit,
+    set: fn(&mut TransportConfig, u64),
+}
+
+/// The transport's numeric tunables as node settings (`congestion_control` and
+/// `allow_unauthenticated_remote` are read on their own).
+const TRANSPORT_SETTINGS: &[TransportSetting] = &[
+    TransportSetting {
+        key: "tandem.transport.stream_receive_window",
+        field: "stream_receive_window_bytes",
+        unit: Unit::Bytes,
+        set: |transport, value| transport.stream_receive_window_bytes = value,
+    },
+    TransportSetting {
+        key: "tandem.transport.connection_receive_window",
+        field: "connection_receive_window_bytes",
+        unit: Unit::Bytes,
+        set: |transport, value| transport.connection_receive_window_bytes = value,
+    },
+    TransportSetting {
+        key: "tandem.transport.send_window",
+        field: "send_window_bytes",
+        unit: Unit::Bytes,
+        set: |transport, value| transport.send_window_bytes = value,
+    },
+    TransportSetting {
+        key: "tandem.transport.udp_payload_max",
+        field: "udp_payload_bytes_max",
+        unit: Unit::Bytes,
+        set: |transport, value| transport.udp_payload_bytes_max = value,
+    },
+    TransportSetting {
+        key: "tandem.transport.udp_receive_buffer",
+        field: "udp_receive_buffer_bytes",
+        unit: Unit::Bytes,
+        set: |transport, value| transport.udp_receive_buffer_bytes = value,
+    },
+    TransportSetting {
+        key: "tandem.transport.udp_send_buffer",
+        field: "udp_send_buffer_bytes",
+        unit: Unit::Bytes,
+        set: |transport, value| transport.udp_send_buffer_bytes = value,
+    },
+    TransportSetting {
+        key: "tandem.transport.idle_timeout",
+        field: "idle_timeout_ms",
+        unit: Unit::Millis,
+        set: |transport, value| transport.idle_timeout_ms = value,
+    },
+    TransportSetting {
+        key: "tandem.transport.keep_alive_interval",
+        field: "keep_alive_interval_ms",
+        unit: Unit::Millis,
+        set: |transport, value| transport.keep_alive_interval_ms = value,
+    },
+    TransportSetting {
+        key: "tandem.transport.initial_rtt",
+        field: "initial_rtt_ms",
+        unit: Unit::Millis,
+        set: |transport, value| transport.initial_rtt_ms = value,
+    },
+    TransportSetting {
+        key: "tandem.transport.connect_timeout",
+        field: "connect_timeout_ms",
+        unit: Unit::Millis,
+        set: |transport, value| transport.connect_timeout_ms = value,
+    },
 ];
 /// Key prefixes tandem accepts and ignores.
 const IGNORED_PREFIXES: &[&str] = &["plugins.security.", "logger.", "xpack."];
@@ -146,8 +197,8 @@ pub struct NodeConfig {
     pub nodes_dn: Vec<String>,
     /// `plugins.security.ssl.transport.enforce_hostname_verification` (default true).
     pub transport_hostname_verification: bool,
-    /// The QUIC transport's tunables, from the `tandem.transport.*` keys (see
-    /// [`TRANSPORT_KEYS`]), validated together once every key is read.
+    /// The QUIC transport's tunables, from the `tandem.transport.*` keys, validated together
+    /// once every key is read.
     pub transport: TransportConfig,
     /// `plugins.replication.follow_all.leader_alias`: follower-cluster mode.
     pub follow_all_leader_alias: Option<String>,
@@ -229,6 +280,15 @@ impl NodeConfig {
             value: text.clone(),
             reason: reason.to_string(),
         };
+        if let Some(setting) = TRANSPORT_SETTINGS.iter().find(|setting| setting.key == key) {
+            let value = match setting.unit {
+                Unit::Bytes => parse_byte_size(&text),
+                Unit::Millis => parse_millis(&text),
+            }
+            .map_err(|r| bad(&r))?;
+            (setting.set)(&mut self.transport, value);
+            return Ok(());
+        }
         match key {
             "cluster.name" | "node.name" if text.trim().is_empty() => {
                 return Err(bad("must not be empty"))
@@ -269,41 +329,6 @@ impl NodeConfig {
                         .expect("both names are congestion controllers"),
                     _ => return Err(bad("must be [bbr] or [cubic]")),
                 }
-            }
-            "tandem.transport.stream_receive_window" => {
-                self.transport.stream_receive_window_bytes =
-                    parse_byte_size(&text).map_err(|r| bad(&r))?
-            }
-            "tandem.transport.connection_receive_window" => {
-                self.transport.connection_receive_window_bytes =
-                    parse_byte_size(&text).map_err(|r| bad(&r))?
-            }
-            "tandem.transport.send_window" => {
-                self.transport.send_window_bytes = parse_byte_size(&text).map_err(|r| bad(&r))?
-            }
-            "tandem.transport.udp_payload_max" => {
-                self.transport.udp_payload_bytes_max =
-                    parse_byte_size(&text).map_err(|r| bad(&r))?
-            }
-            "tandem.transport.udp_receive_buffer" => {
-                self.transport.udp_receive_buffer_bytes =
-                    parse_byte_size(&text).map_err(|r| bad(&r))?
-            }
-            "tandem.transport.udp_send_buffer" => {
-                self.transport.udp_send_buffer_bytes =
-                    parse_byte_size(&text).map_err(|r| bad(&r))?
-            }
-            "tandem.transport.idle_timeout" => {
-                self.transport.idle_timeout_ms = parse_millis(&text).map_err(|r| bad(&r))?
-            }
-            "tandem.transport.keep_alive_interval" => {
-                self.transport.keep_alive_interval_ms = parse_millis(&text).map_err(|r| bad(&r))?
-            }
-            "tandem.transport.initial_rtt" => {
-                self.transport.initial_rtt_ms = parse_millis(&text).map_err(|r| bad(&r))?
-            }
-            "tandem.transport.connect_timeout" => {
-                self.transport.connect_timeout_ms = parse_millis(&text).map_err(|r| bad(&r))?
             }
             "plugins.replication.follow_all.leader_alias" if text.trim().is_empty() => {
                 return Err(bad("must not be empty"))
@@ -359,10 +384,10 @@ impl NodeConfig {
             tandem_transport::ConfigError::OutOfRange { name, .. } => *name,
             _ => "keep_alive_interval_ms",
         };
-        let key = TRANSPORT_KEYS
+        let key = TRANSPORT_SETTINGS
             .iter()
-            .find(|(_, named)| *named == field)
-            .map_or("tandem.transport", |(key, _)| key);
+            .find(|setting| setting.field == field)
+            .map_or("tandem.transport", |setting| setting.key);
         Err(ConfigError::BadValue {
             key: key.to_string(),
             value: flat.get(key).map(value_text).unwrap_or_default(),

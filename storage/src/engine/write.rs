@@ -414,7 +414,7 @@ impl ShardEngine {
             self.current_state(&state, &operation.id)?
         };
         if is_stale(current, operation) {
-            self.mark_recovered(&mut state, operation.seq_no);
+            self.note_processed(&mut state, operation.seq_no);
             return Ok(());
         }
         let replaces_live_copy = current.is_some_and(|current| !current.deleted);
@@ -533,18 +533,20 @@ impl ShardEngine {
         state.uncommitted_ops += 1;
         match location {
             Some(location) => self.mark_processed(state, operation.seq_no, location),
-            None => self.mark_recovered(state, operation.seq_no),
+            None => self.note_processed(state, operation.seq_no),
         }
         Ok(())
     }
 
     fn mark_processed(&self, state: &mut WriteState, seq_no: i64, location: Location) {
-        self.mark_recovered(state, seq_no);
+        self.note_processed(state, seq_no);
         self.persisted.lock().pending.push_back((location, seq_no));
     }
 
-    /// Marks an operation processed that is already durable (replayed from the translog).
-    fn mark_recovered(&self, state: &mut WriteState, seq_no: i64) {
+    /// Marks an operation processed: in the checkpoint tracker and in the max seq-no that
+    /// changes reads see without the write lock. Replayed operations stop here (already
+    /// durable); new ones also wait in [`ShardEngine::mark_processed`] for their sync.
+    fn note_processed(&self, state: &mut WriteState, seq_no: i64) {
         state.processed.mark_processed(seq_no);
         self.max_seq_no
             .fetch_max(seq_no, std::sync::atomic::Ordering::AcqRel);
