@@ -20,7 +20,9 @@ mod columns;
 mod compile;
 mod datemath;
 mod dates;
+mod decimal_format;
 mod execute;
+mod fetch_fields;
 mod glob;
 mod response;
 

@@ -27,6 +27,9 @@ pub const TERMS_AGG_SIZE_DEFAULT: usize = 10;
 pub const SORT_KEYS_MAX: usize = 64;
 /// Patterns one `_source` filter may list.
 pub const SOURCE_PATTERNS_MAX: usize = 1024;
+/// Fields one request may name under `docvalue_fields` or `stored_fields`
+/// (`index.max_docvalue_fields_search`).
+pub const FETCH_FIELDS_MAX: usize = 100;
 
 const _: () = assert!(SIZE_HITS_DEFAULT <= MAX_RESULT_WINDOW_HITS_DEFAULT);
 const _: () = assert!(TERMS_AGG_SIZE_DEFAULT <= AGG_BUCKETS_MAX);

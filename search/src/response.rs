@@ -11,11 +11,14 @@ use tantivy::{DocAddress, TantivyDocument};
 
 use crate::error::FailureCause;
 use crate::execute::{score_json, Candidate, ShardTarget, SortKey};
-use crate::request::SearchRequest;
+use crate::fetch_fields::FetchFields;
+use crate::request::{SearchRequest, StoredFields};
 
 /// How hits print.
 pub(crate) struct HitOptions<'a> {
     pub(crate) request: &'a SearchRequest,
+    /// The `fields` each hit carries, bound to the hit's shard.
+    pub(crate) fields: &'a FetchFields,
     pub(crate) keys: &'a [SortKey],
     pub(crate) scores_tracked: bool,
 }
@@ -32,10 +35,13 @@ pub(crate) fn render_hit(
         .get_first(shard.schema.id)
         .and_then(|value| value.as_str().map(str::to_string))
         .ok_or_else(|| FailureCause::internal("a stored document lacks its _id"))?;
+    let request = options.request;
+    let metadata = request.stored_fields != Some(StoredFields::None);
     let mut hit = Map::new();
     hit.insert("_index".into(), Value::from(shard.index.clone()));
-    hit.insert("_id".into(), Value::from(id));
-    let request = options.request;
+    if metadata {
+        hit.insert("_id".into(), Value::from(id));
+    }
     if request.version || request.seq_no_primary_term {
         let fast = shard
             .searcher
@@ -64,10 +70,12 @@ pub(crate) fn render_hit(
     if let Some(routing) = document
         .get_first(shard.schema.routing)
         .and_then(|value| value.as_str().map(str::to_string))
+        .filter(|_| metadata)
     {
         hit.insert("_routing".into(), Value::from(routing));
     }
-    if request.source.enabled {
+    let returns_source = request.returns_source();
+    let source = if returns_source || !options.fields.is_empty() {
         let bytes = document
             .get_first(shard.schema.source)
             .and_then(|value| value.as_bytes())
@@ -75,7 +83,21 @@ pub(crate) fn render_hit(
         let source: Value = serde_json::from_slice(bytes).map_err(|error| {
             FailureCause::internal(format!("stored _source is not JSON: {error}"))
         })?;
-        hit.insert("_source".into(), request.source.apply(&source));
+        Some(source)
+    } else {
+        None
+    };
+    if let (true, Some(source)) = (returns_source, &source) {
+        hit.insert("_source".into(), request.source.apply(source));
+    }
+    if !options.fields.is_empty() {
+        let reader = shard.searcher.segment_reader(candidate.segment);
+        let fields = options
+            .fields
+            .read(reader, candidate.doc, source.as_ref())?;
+        if !fields.is_empty() {
+            hit.insert("fields".into(), Value::Object(fields));
+        }
     }
     if request.sort.is_some() {
         let values = candidate

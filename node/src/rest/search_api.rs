@@ -30,8 +30,6 @@ pub(super) const NODE_SEARCH_PARAMS: &[&str] = &[
     "terminate_after",
     "scroll",
     "explain",
-    "stored_fields",
-    "docvalue_fields",
     "stats",
     "suggest_field",
     "suggest_mode",
@@ -96,13 +94,7 @@ pub(super) fn count(
 }
 
 fn refuse_unsupported(request: &RestRequest) -> NodeResult<()> {
-    for key in [
-        "scroll",
-        "stored_fields",
-        "docvalue_fields",
-        "suggest_field",
-        "terminate_after",
-    ] {
+    for key in ["scroll", "suggest_field", "terminate_after"] {
         if request.params.str(key).is_some() {
             return Err(NodeError::Unsupported(format!("[{key}] is not supported")));
         }

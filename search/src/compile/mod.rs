@@ -26,7 +26,7 @@ use tantivy::query::{
 };
 use tantivy::tokenizer::TokenizerManager;
 
-pub(crate) use fields::{column_name, FieldKind};
+pub(crate) use fields::{column_name, resolve, FieldKind};
 
 use crate::ast::{BoolQuery, QueryAst, BOOST_DEFAULT};
 use crate::error::{FailureCause, FailureKind};

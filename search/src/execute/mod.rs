@@ -23,6 +23,7 @@ use tantivy::Searcher;
 use crate::aggs::{plan_aggs, render_aggs, AggValue, RenderContext, ShardAggs, ValueStyle};
 use crate::compile::{compile, CompileContext};
 use crate::error::{FailureCause, SearchError, ShardFailure};
+use crate::fetch_fields::FetchFields;
 use crate::limits::MAX_RESULT_WINDOW_HITS_DEFAULT;
 use crate::request::{CountRequest, SearchRequest, TrackTotalHits};
 use crate::response::{render_hit, HitOptions};
@@ -335,24 +336,37 @@ fn fetch(
     keys: &[SortKey],
     scores_tracked: bool,
 ) -> Result<Vec<Value>, SearchError> {
-    let options = HitOptions {
-        request,
-        keys,
-        scores_tracked,
+    let fetch_failed = |shard: &ShardTarget, cause| SearchError::AllShardsFailed {
+        phase: "fetch",
+        failures: vec![ShardFailure {
+            index: shard.index.clone(),
+            shard: shard.shard,
+            cause,
+        }],
     };
-    page.iter()
-        .map(|(position, candidate)| {
-            let shard = &shards[*position];
-            render_hit(shard, candidate, &options).map_err(|cause| SearchError::AllShardsFailed {
-                phase: "fetch",
-                failures: vec![ShardFailure {
-                    index: shard.index.clone(),
-                    shard: shard.shard,
-                    cause,
-                }],
-            })
-        })
-        .collect()
+    // Field patterns bind to each shard's mapping once, not once per hit.
+    let mut planned: Vec<Option<FetchFields>> = vec![None; shards.len()];
+    let mut hits = Vec::with_capacity(page.len());
+    for (position, candidate) in page {
+        let shard = &shards[*position];
+        let fields = match &mut planned[*position] {
+            Some(fields) => fields,
+            slot => slot.insert(
+                FetchFields::plan(request, &shard.mapping)
+                    .map_err(|cause| fetch_failed(shard, cause))?,
+            ),
+        };
+        let options = HitOptions {
+            request,
+            fields,
+            keys,
+            scores_tracked,
+        };
+        hits.push(
+            render_hit(shard, candidate, &options).map_err(|cause| fetch_failed(shard, cause))?,
+        );
+    }
+    Ok(hits)
 }
 
 fn total_json(request: &SearchRequest, total: u64) -> Option<Value> {

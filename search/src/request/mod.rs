@@ -7,12 +7,14 @@
 //! applied afterwards and win over the body, as in OpenSearch. This module must never touch a
 //! shard.
 
+mod fields;
 mod params;
 pub mod sort;
 pub mod source;
 
 use serde_json::Value;
 
+pub use fields::{DocValueField, StoredFields, USE_FIELD_MAPPING_FORMAT};
 pub use params::{COUNT_PARAMS, SEARCH_PARAMS};
 pub use sort::{MissingPlacement, SortField, SortMode, SortOrder, SortSpec};
 pub use source::SourceFilter;
@@ -47,8 +49,16 @@ pub struct SearchRequest {
     pub sort: Option<Vec<SortSpec>>,
     /// `_source` filtering.
     pub source: SourceFilter,
+    /// Whether the request named `_source` itself (it then shows even next to `stored_fields`).
+    pub source_explicit: bool,
+    /// `stored_fields`; `None` when not given.
+    pub stored_fields: Option<StoredFields>,
+    /// `docvalue_fields`, in request order.
+    pub docvalue_fields: Vec<DocValueField>,
     /// How the total is counted.
     pub track_total_hits: TrackTotalHits,
+    /// Whether `track_total_hits` was given (`rest_total_hits_as_int` needs an exact count).
+    pub track_total_hits_explicit: bool,
     /// Compute scores even when sorting by fields.
     pub track_scores: bool,
     /// Sort values to continue after (`null` elements mean a missing value).
@@ -79,8 +89,6 @@ const UNSUPPORTED_KEYS: &[&str] = &[
     "collapse",
     "rescore",
     "script_fields",
-    "docvalue_fields",
-    "stored_fields",
     "fields",
     "indices_boost",
     "pit",
@@ -100,7 +108,11 @@ impl SearchRequest {
             size: SIZE_HITS_DEFAULT,
             sort: None,
             source: SourceFilter::default(),
+            source_explicit: false,
+            stored_fields: None,
+            docvalue_fields: Vec::new(),
             track_total_hits: TrackTotalHits::UpTo(TRACK_TOTAL_HITS_DEFAULT),
+            track_total_hits_explicit: false,
             track_scores: false,
             search_after: None,
             aggs: Vec::new(),
@@ -139,8 +151,16 @@ impl SearchRequest {
             "from" => self.from = count_value(key, value)?,
             "size" => self.size = count_value(key, value)?,
             "sort" => self.sort = Some(sort::parse_sort(value)?),
-            "_source" => self.source = SourceFilter::parse(value)?,
-            "track_total_hits" => self.track_total_hits = track_total_hits(value)?,
+            "_source" => {
+                self.source = SourceFilter::parse(value)?;
+                self.source_explicit = true;
+            }
+            "stored_fields" => self.stored_fields = Some(fields::parse_stored_fields(value)?),
+            "docvalue_fields" => self.docvalue_fields = fields::parse_docvalue_fields(value)?,
+            "track_total_hits" => {
+                self.track_total_hits = track_total_hits(value)?;
+                self.track_total_hits_explicit = true;
+            }
             "track_scores" => self.track_scores = flag(key, value)?,
             "search_after" => self.search_after = Some(search_after(value)?),
             "aggs" | "aggregations" => self.aggs = parse_aggs(value)?,
@@ -166,8 +186,32 @@ impl SearchRequest {
         Ok(())
     }
 
+    /// Whether hits carry `_source`: `stored_fields` hides it unless it lists `_source` or the
+    /// request names `_source` itself.
+    pub fn returns_source(&self) -> bool {
+        self.source.enabled
+            && (self.source_explicit
+                || self
+                    .stored_fields
+                    .as_ref()
+                    .is_none_or(StoredFields::keeps_source))
+    }
+
     /// Checks relations between keys (after body and URL parameters are both applied).
-    pub(crate) fn validate(&self) -> Result<(), SearchError> {
+    pub(crate) fn validate(&mut self) -> Result<(), SearchError> {
+        if self.total_hits_as_int {
+            match self.track_total_hits {
+                TrackTotalHits::UpTo(_) if !self.track_total_hits_explicit => {
+                    self.track_total_hits = TrackTotalHits::Exact;
+                }
+                TrackTotalHits::UpTo(limit) => {
+                    return Err(SearchError::IllegalArgument(format!(
+                        "[rest_total_hits_as_int] cannot be used if the tracking of total hits is not accurate, got {limit}"
+                    )))
+                }
+                TrackTotalHits::Exact | TrackTotalHits::Disabled => {}
+            }
+        }
         if let Some(after) = &self.search_after {
             if self.from > 0 {
                 return Err(SearchError::IllegalArgument(

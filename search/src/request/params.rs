@@ -4,7 +4,7 @@
 //! decides which other parameters it accepts (`pretty`, `filter_path`, index options). This
 //! module must never parse a body.
 
-use super::{sort, track_total_hits_text, CountRequest, SearchRequest, SourceFilter};
+use super::{fields, sort, track_total_hits_text, CountRequest, SearchRequest, SourceFilter};
 use crate::ast::{FieldBoost, Operator, QueryAst, BOOST_DEFAULT};
 use crate::dsl::query_string::{self, QueryStringOptions};
 use crate::error::SearchError;
@@ -29,6 +29,8 @@ pub const SEARCH_PARAMS: &[&str] = &[
     "seq_no_primary_term",
     "rest_total_hits_as_int",
     "typed_keys",
+    "stored_fields",
+    "docvalue_fields",
     "search_type",
     "timeout",
     "request_cache",
@@ -125,7 +127,12 @@ impl SearchRequest {
                 "_source" => source_param = Some(value.to_string()),
                 "_source_includes" => includes = Some(SourceFilter::split_param(value)),
                 "_source_excludes" => excludes = Some(SourceFilter::split_param(value)),
-                "track_total_hits" => self.track_total_hits = track_total_hits_text(value)?,
+                "track_total_hits" => {
+                    self.track_total_hits = track_total_hits_text(value)?;
+                    self.track_total_hits_explicit = true;
+                }
+                "stored_fields" => self.stored_fields = Some(fields::stored_fields_param(value)?),
+                "docvalue_fields" => self.docvalue_fields = fields::docvalue_fields_param(value)?,
                 "track_scores" => self.track_scores = bool_param(key, value)?,
                 "version" => self.version = bool_param(key, value)?,
                 "seq_no_primary_term" => self.seq_no_primary_term = bool_param(key, value)?,
@@ -144,6 +151,9 @@ impl SearchRequest {
         }
         if let Some(parsed) = query.query()? {
             self.query = parsed;
+        }
+        if source_param.is_some() || includes.is_some() || excludes.is_some() {
+            self.source_explicit = true;
         }
         match source_param.as_deref() {
             Some("true") => self.source.enabled = true,

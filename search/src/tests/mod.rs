@@ -3,6 +3,7 @@
 //! would), refreshed, and searched through the public `search` and `count` functions.
 
 mod aggregations;
+mod fields;
 mod layout;
 mod paging;
 mod queries;

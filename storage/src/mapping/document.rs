@@ -14,7 +14,9 @@ use tantivy::schema::OwnedValue;
 use tantivy::DateTime;
 
 use super::field::join;
-use super::{plain, Dynamic, FieldMapping, FieldType, Mapping, MappingError, MAPPING_DEPTH_MAX};
+use super::{
+    plain, Dynamic, FieldMapping, FieldType, Mapping, MappingError, ValueKind, MAPPING_DEPTH_MAX,
+};
 
 /// Whether parsing may propose new fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,75 +176,100 @@ impl Inference<'_> {
         dynamic: Dynamic,
         depth: usize,
     ) -> Result<(), MappingError> {
-        match dynamic {
-            Dynamic::False => Ok(()),
-            Dynamic::Strict => Err(MappingError {
-                kind: super::MappingErrorKind::StrictDynamic,
-                reason: format!(
-                    "mapping set to strict, dynamic introduction of [{key}] within [{}] is not allowed",
-                    if parent.is_empty() { "_doc" } else { parent }
-                ),
-            }),
-            Dynamic::True => {
-                let Some(field) = self.infer(value, depth)? else {
-                    return Ok(());
-                };
-                insert_at_path(self.additions, path, field);
-                Ok(())
-            }
+        if let Some(field) = self.infer(value, key, path, parent, dynamic, depth)? {
+            insert_at_path(self.additions, path, field);
         }
+        Ok(())
     }
 
-    fn infer(&self, value: &Value, depth: usize) -> Result<Option<FieldMapping>, MappingError> {
+    /// The mapping a new field `name` at `path` gets from its value: the first dynamic
+    /// template that applies, else the defaults, as `dynamic` allows.
+    fn infer(
+        &self,
+        value: &Value,
+        name: &str,
+        path: &str,
+        parent: &str,
+        dynamic: Dynamic,
+        depth: usize,
+    ) -> Result<Option<FieldMapping>, MappingError> {
         check_depth(depth)?;
-        let field = match value {
+        let value = match value {
+            Value::Array(items) => match items.iter().find(|item| !item.is_null()) {
+                Some(first) => first,
+                None => return Ok(None),
+            },
             Value::Null => return Ok(None),
-            Value::Array(items) => {
-                return match items.iter().find(|item| !item.is_null()) {
-                    Some(first) => self.infer(first, depth),
-                    None => Ok(None),
-                }
-            }
-            Value::Bool(_) => FieldMapping::of_type(FieldType::Boolean),
-            Value::Number(number) if number.is_i64() || number.is_u64() => {
-                FieldMapping::of_type(FieldType::Long)
-            }
-            Value::Number(_) => FieldMapping::of_type(FieldType::Float),
-            Value::String(text) if self.detects_date(text) => {
-                FieldMapping::of_type(FieldType::Date)
-            }
-            Value::String(_) => {
-                let mut keyword = FieldMapping::of_type(FieldType::Keyword);
-                keyword.ignore_above = Some(DYNAMIC_KEYWORD_IGNORE_ABOVE);
-                let mut text = FieldMapping::of_type(FieldType::Text);
-                text.fields.insert("keyword".into(), keyword);
-                text
-            }
-            Value::Object(object) => {
-                let mut field = FieldMapping::of_type(FieldType::Object);
-                for (key, inner) in object {
-                    if let Some((head, tail)) = key.split_once('.') {
-                        let nested = nested_object(head, single_entry(tail, inner));
-                        if let Some(Value::Object(_)) = nested.get(head) {
-                            let expanded = self.infer(&Value::Object(nested), depth + 1)?;
-                            if let Some(expanded) = expanded {
-                                super::field::merge_properties(
-                                    &mut field.properties,
-                                    &expanded.properties,
-                                    "",
-                                )?;
-                            }
-                        }
-                        continue;
-                    }
-                    if let Some(inner_field) = self.infer(inner, depth + 1)? {
-                        field.properties.insert(key.clone(), inner_field);
-                    }
-                }
-                field
-            }
+            other => other,
         };
+        let kind = self.kind_of(value);
+        let templates_apply = matches!(
+            dynamic,
+            Dynamic::True | Dynamic::StrictAllowTemplates | Dynamic::FalseAllowTemplates
+        );
+        let template = templates_apply
+            .then(|| {
+                self.mapping
+                    .dynamic_templates
+                    .iter()
+                    .find(|template| template.applies(name, path, kind))
+            })
+            .flatten();
+        let mut field = match (template, dynamic) {
+            (Some(template), _) => template.field_mapping(name, kind)?,
+            (None, Dynamic::False | Dynamic::FalseAllowTemplates) => return Ok(None),
+            (None, Dynamic::Strict | Dynamic::StrictAllowTemplates) => {
+                return Err(MappingError {
+                    kind: super::MappingErrorKind::StrictDynamic,
+                    reason: format!(
+                        "mapping set to strict, dynamic introduction of [{name}] within [{}] is not allowed",
+                        if parent.is_empty() { "_doc" } else { parent }
+                    ),
+                })
+            }
+            (None, Dynamic::True) => default_field(kind),
+        };
+        if let (Value::Object(object), FieldType::Object) = (value, field.field_type) {
+            if field.enabled {
+                let inner_dynamic = field.dynamic.unwrap_or(dynamic);
+                self.infer_children(&mut field, object, path, inner_dynamic, depth)?;
+            }
+        }
         Ok(Some(field))
+    }
+
+    fn infer_children(
+        &self,
+        field: &mut FieldMapping,
+        object: &Map<String, Value>,
+        path: &str,
+        dynamic: Dynamic,
+        depth: usize,
+    ) -> Result<(), MappingError> {
+        for (key, inner) in object {
+            // `{"a.b": 1}` inside a new object is `{"a": {"b": 1}}`.
+            let (name, value) = match key.split_once('.') {
+                Some((head, tail)) => (head, single_entry(tail, inner)),
+                None => (key.as_str(), inner.clone()),
+            };
+            let child_path = join(path, name);
+            if let Some(child) = self.infer(&value, name, &child_path, path, dynamic, depth + 1)? {
+                let addition = BTreeMap::from([(name.to_string(), child)]);
+                super::field::merge_properties(&mut field.properties, &addition, path)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn kind_of(&self, value: &Value) -> ValueKind {
+        match value {
+            Value::Object(_) => ValueKind::Object,
+            Value::Bool(_) => ValueKind::Boolean,
+            Value::Number(number) if number.is_i64() || number.is_u64() => ValueKind::Long,
+            Value::Number(_) => ValueKind::Double,
+            Value::String(text) if self.detects_date(text) => ValueKind::Date,
+            _ => ValueKind::String,
+        }
     }
 
     fn detects_date(&self, text: &str) -> bool {
@@ -257,6 +284,24 @@ impl Inference<'_> {
             && super::DateFormat::default_format()
                 .parse_str(text)
                 .is_some()
+    }
+}
+
+/// The mapping dynamic mapping gives a new field when no template applies.
+fn default_field(kind: ValueKind) -> FieldMapping {
+    match kind {
+        ValueKind::Object => FieldMapping::of_type(FieldType::Object),
+        ValueKind::Boolean => FieldMapping::of_type(FieldType::Boolean),
+        ValueKind::Long => FieldMapping::of_type(FieldType::Long),
+        ValueKind::Double => FieldMapping::of_type(FieldType::Float),
+        ValueKind::Date => FieldMapping::of_type(FieldType::Date),
+        ValueKind::String => {
+            let mut keyword = FieldMapping::of_type(FieldType::Keyword);
+            keyword.ignore_above = Some(DYNAMIC_KEYWORD_IGNORE_ABOVE);
+            let mut text = FieldMapping::of_type(FieldType::Text);
+            text.fields.insert("keyword".into(), keyword);
+            text
+        }
     }
 }
 

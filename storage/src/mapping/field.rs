@@ -285,6 +285,12 @@ fn check_field_name(name: &str, path: &str) -> Result<(), MappingError> {
     Ok(())
 }
 
+/// Parses one field's definition (a dynamic template's mapping) as if it sat at `path`.
+pub(super) fn parse_single_field(json: &Value, path: &str) -> Result<FieldMapping, MappingError> {
+    check_field_name(path.rsplit('.').next().unwrap_or(path), path)?;
+    parse_field(json, path, 1)
+}
+
 fn parse_field(json: &Value, path: &str, depth: usize) -> Result<FieldMapping, MappingError> {
     let object = json.as_object().ok_or_else(|| {
         MappingError::mapper_parsing(format!(

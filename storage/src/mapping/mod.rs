@@ -9,6 +9,7 @@
 pub mod date;
 pub mod document;
 pub mod schema;
+pub mod templates;
 
 mod field;
 
@@ -20,6 +21,7 @@ pub use date::DateFormat;
 pub use document::{parse_document, DocumentParse, DynamicMode, ParsedDocument};
 pub use field::{FieldMapping, FieldType};
 pub use schema::ShardSchema;
+pub use templates::{DynamicTemplate, ValueKind};
 
 /// Longest dotted field path accepted, in bytes.
 pub const FIELD_PATH_BYTES_MAX: usize = 1024;
@@ -38,6 +40,10 @@ pub enum Dynamic {
     False,
     /// Reject the document.
     Strict,
+    /// Reject the document unless a dynamic template maps the field.
+    StrictAllowTemplates,
+    /// Keep unknown fields in `_source` only, unless a dynamic template maps them.
+    FalseAllowTemplates,
 }
 
 impl Dynamic {
@@ -48,8 +54,14 @@ impl Dynamic {
             Value::String(text) if text == "true" => Ok(Dynamic::True),
             Value::String(text) if text == "false" => Ok(Dynamic::False),
             Value::String(text) if text == "strict" => Ok(Dynamic::Strict),
+            Value::String(text) if text == "strict_allow_templates" => {
+                Ok(Dynamic::StrictAllowTemplates)
+            }
+            Value::String(text) if text == "false_allow_templates" => {
+                Ok(Dynamic::FalseAllowTemplates)
+            }
             other => Err(MappingError::mapper_parsing(format!(
-                "Could not convert [dynamic] to boolean or [strict]: [{}]",
+                "Could not convert [dynamic] to boolean, [strict], [strict_allow_templates] or [false_allow_templates]: [{}]",
                 plain(other)
             ))),
         }
@@ -60,6 +72,8 @@ impl Dynamic {
             Dynamic::True => Value::String("true".into()),
             Dynamic::False => Value::String("false".into()),
             Dynamic::Strict => Value::String("strict".into()),
+            Dynamic::StrictAllowTemplates => Value::String("strict_allow_templates".into()),
+            Dynamic::FalseAllowTemplates => Value::String("false_allow_templates".into()),
         }
     }
 }
@@ -121,6 +135,8 @@ pub struct Mapping {
     pub dynamic: Option<Dynamic>,
     /// Whether string values that look like dates map dynamically to `date`.
     pub date_detection: Option<bool>,
+    /// Rules for mapping new fields, first match wins.
+    pub dynamic_templates: Vec<DynamicTemplate>,
     /// Top-level fields.
     pub properties: BTreeMap<String, FieldMapping>,
     /// Accepted root-level keys kept verbatim (`_meta`, `_source`, `_routing`).
@@ -136,6 +152,7 @@ impl Mapping {
             version: 1,
             dynamic: None,
             date_detection: None,
+            dynamic_templates: Vec::new(),
             properties: BTreeMap::new(),
             root_extra: Map::new(),
         }
@@ -162,11 +179,13 @@ impl Mapping {
                 "dynamic" => mapping.dynamic = Some(Dynamic::parse(value)?),
                 "date_detection" => mapping.date_detection = Some(parse_bool(key, value)?),
                 "numeric_detection" if value == &Value::Bool(false) => {}
-                "dynamic_templates" if value.as_array().is_some_and(|a| a.is_empty()) => {}
+                "dynamic_templates" => {
+                    mapping.dynamic_templates = templates::parse_templates(value)?
+                }
                 kept if ROOT_KEPT_KEYS.contains(&kept) => {
                     mapping.root_extra.insert(key.clone(), value.clone());
                 }
-                "dynamic_templates" | "numeric_detection" | "dynamic_date_formats" => {
+                "numeric_detection" | "dynamic_date_formats" => {
                     return Err(MappingError::mapper_parsing(format!(
                         "Failed to parse mapping: [{key}] is not supported"
                     )))
@@ -191,6 +210,13 @@ impl Mapping {
         }
         if let Some(detection) = self.date_detection {
             object.insert("date_detection".into(), Value::Bool(detection));
+        }
+        if !self.dynamic_templates.is_empty() {
+            let templates = self.dynamic_templates.iter().map(DynamicTemplate::to_json);
+            object.insert(
+                "dynamic_templates".into(),
+                Value::Array(templates.collect()),
+            );
         }
         for (key, value) in &self.root_extra {
             object.insert(key.clone(), value.clone());
@@ -217,6 +243,23 @@ impl Mapping {
         if update.date_detection.is_some() {
             merged.date_detection = update.date_detection;
         }
+        // Templates merge by name: a new one with a known name replaces it in place.
+        for template in &update.dynamic_templates {
+            match merged
+                .dynamic_templates
+                .iter_mut()
+                .find(|existing| existing.name() == template.name())
+            {
+                Some(existing) => *existing = template.clone(),
+                None => merged.dynamic_templates.push(template.clone()),
+            }
+        }
+        if merged.dynamic_templates.len() > templates::DYNAMIC_TEMPLATES_MAX {
+            return Err(MappingError::illegal_argument(format!(
+                "Limit of dynamic templates [{}] has been exceeded",
+                templates::DYNAMIC_TEMPLATES_MAX
+            )));
+        }
         for (key, value) in &update.root_extra {
             merged.root_extra.insert(key.clone(), value.clone());
         }
@@ -233,6 +276,7 @@ impl Mapping {
     pub fn same_content(&self, other: &Mapping) -> bool {
         self.dynamic == other.dynamic
             && self.date_detection == other.date_detection
+            && self.dynamic_templates == other.dynamic_templates
             && self.properties == other.properties
             && self.root_extra == other.root_extra
     }

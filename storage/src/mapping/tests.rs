@@ -164,6 +164,99 @@ fn strict_mapping_refuses_new_fields_and_false_ignores_them() {
 }
 
 #[test]
+fn dynamic_templates_map_new_fields_first_match_wins() {
+    let templated = mapping(json!({
+        "dynamic_templates": [
+            {"ids": {"match": "*_id", "match_mapping_type": "string", "mapping": {"type": "keyword"}}},
+            {"metrics": {"path_match": "stats.*", "mapping": {"type": "double"}}}
+        ]
+    }));
+    let source = json!({"user_id": "u1", "title": "t", "stats": {"cpu": 1, "mem": 2.5}});
+    let DocumentParse::NeedsMapping(proposed) = parse(&templated, source.clone()).expect("parse")
+    else {
+        panic!("dynamic fields must be proposed");
+    };
+    let json = proposed.to_json();
+    assert_eq!(json["properties"]["user_id"], json!({"type": "keyword"}));
+    assert_eq!(
+        json["properties"]["title"]["type"], "text",
+        "no template: defaults"
+    );
+    assert_eq!(
+        json["properties"]["stats"]["properties"]["cpu"],
+        json!({"type": "double"})
+    );
+    assert_eq!(
+        json["dynamic_templates"],
+        templated.to_json()["dynamic_templates"]
+    );
+    assert_eq!(Mapping::from_json(&json, 2).expect("round trip"), proposed);
+    let document = parsed(&proposed, source);
+    assert!(document
+        .exact_values
+        .contains(&("user_id".into(), OwnedValue::Str("u1".into()))));
+}
+
+#[test]
+fn strict_allow_templates_takes_only_templated_fields() {
+    let strict = mapping(json!({
+        "dynamic": "strict_allow_templates",
+        "dynamic_templates": [{"strings": {"match": "foo*", "match_mapping_type": "string", "mapping": {"type": "keyword"}}}],
+        "properties": {"test1": {"type": "text"}}
+    }));
+    assert_eq!(strict.to_json()["dynamic"], "strict_allow_templates");
+    let DocumentParse::NeedsMapping(proposed) =
+        parse(&strict, json!({"test1": "x", "foo1": "y"})).expect("templated field")
+    else {
+        panic!("a templated field is mapped");
+    };
+    assert_eq!(
+        proposed.to_json()["properties"]["foo1"],
+        json!({"type": "keyword"})
+    );
+    let error = parse(&strict, json!({"bar": "y"})).expect_err("untemplated");
+    assert_eq!(error.kind, MappingErrorKind::StrictDynamic);
+    let error = parse(&strict, json!({"foo2": 3})).expect_err("wrong value type");
+    assert_eq!(error.kind, MappingErrorKind::StrictDynamic);
+    let lenient = mapping(json!({
+        "dynamic": "false_allow_templates",
+        "dynamic_templates": [{"strings": {"match": "foo*", "mapping": {"type": "keyword"}}}]
+    }));
+    let DocumentParse::NeedsMapping(proposed) =
+        parse(&lenient, json!({"foo": "a", "bar": "b"})).expect("parse")
+    else {
+        panic!("a templated field is mapped");
+    };
+    assert!(
+        proposed.field("bar").is_none(),
+        "untemplated fields stay unmapped"
+    );
+}
+
+#[test]
+fn dynamic_templates_merge_by_name() {
+    let base = mapping(json!({"dynamic_templates": [
+        {"a": {"match": "a*", "mapping": {"type": "keyword"}}},
+        {"b": {"match": "b*", "mapping": {"type": "keyword"}}}
+    ]}));
+    let update = mapping(json!({"dynamic_templates": [
+        {"b": {"match": "b*", "mapping": {"type": "long"}}},
+        {"c": {"match": "c*", "mapping": {"type": "keyword"}}}
+    ]}));
+    let merged = base.merge(&update).expect("merge").expect("changed");
+    let names: Vec<&str> = merged.dynamic_templates.iter().map(|t| t.name()).collect();
+    assert_eq!(names, ["a", "b", "c"]);
+    assert_eq!(
+        merged.to_json()["dynamic_templates"][1],
+        json!({"b": {"match": "b*", "mapping": {"type": "long"}}})
+    );
+    assert!(
+        merged.merge(&update).expect("merge").is_none(),
+        "same templates change nothing"
+    );
+}
+
+#[test]
 fn replicas_never_map_dynamically() {
     let empty = Mapping::empty();
     let result = parse_document(&empty, br#"{"x": 1}"#, "1", DynamicMode::Never).expect("parse");
