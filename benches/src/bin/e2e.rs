@@ -8,7 +8,8 @@
 //! - The node's peak resident memory (VmHWM).
 //!
 //! Run: `cargo build --release -p tandem-node && cargo run --release -p tandem-benches --bin e2e`
-//! (`-- --bulk-docs N --search-docs N` to size it). Binds 127.0.0.1 only, stops the node and
+//! (`-- --bulk-docs N --search-docs N` to size it; `-- --query-url URL [--index NAME]` only times
+//! REST queries against a node already running, to profile it). Binds 127.0.0.1 only, stops the node and
 //! removes its data when done.
 
 #[cfg(not(target_env = "msvc"))]
@@ -36,6 +37,10 @@ struct Args {
     bulk_docs: usize,
     search_docs: usize,
     tandem: PathBuf,
+    /// Only time REST queries against a node already running here (for profiling it).
+    query_url: Option<String>,
+    /// The index `--query-url` queries.
+    index: String,
 }
 
 fn args() -> Args {
@@ -43,6 +48,8 @@ fn args() -> Args {
         bulk_docs: 100_000,
         search_docs: 1_000_000,
         tandem: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/tandem"),
+        query_url: None,
+        index: "search".into(),
     };
     let mut raw = std::env::args().skip(1);
     while let Some(flag) = raw.next() {
@@ -53,6 +60,8 @@ fn args() -> Args {
                 args.search_docs = value.parse().expect("--search-docs takes a number")
             }
             "--tandem" => args.tandem = PathBuf::from(value),
+            "--query-url" => args.query_url = Some(value),
+            "--index" => args.index = value,
             other => panic!("unknown flag {other}"),
         }
     }
@@ -175,7 +184,9 @@ fn rest_queries(url: &str, index: &str) -> (Duration, Duration) {
     (p50(matches), p50(terms))
 }
 
-fn in_process_queries(documents: &[LogDocument]) -> (Duration, Duration) {
+/// p50 of `match` and `term` on raw tantivy: with the one-pass collector (the baseline), then
+/// with the pruned plan tandem-search uses.
+fn in_process_queries(documents: &[LogDocument]) -> ((Duration, Duration), (Duration, Duration)) {
     let mut builder = Schema::builder();
     let source = builder.add_bytes_field("_source", STORED);
     let message = builder.add_text_field("message", TEXT);
@@ -194,29 +205,48 @@ fn in_process_queries(documents: &[LogDocument]) -> (Duration, Duration) {
     let reader = index.reader().expect("reader");
     let searcher = reader.searcher();
     let parser = QueryParser::for_index(&index, vec![message]);
-    // Like a search response: the top 10 with their sources, and the total count.
-    let run = |query: &dyn tantivy::query::Query| {
+    // Like a search response: the top 10 with their sources, and the total count, in one pass
+    // (the baseline), or as tandem-search runs it: a pruned top-k pass, then a count.
+    let run = |query: &dyn tantivy::query::Query, pruned: bool| {
         let started = Instant::now();
-        let (top, _count) = searcher
-            .search(query, &(TopDocs::with_limit(10).order_by_score(), Count))
-            .expect("search");
+        let top = if pruned {
+            let top = searcher
+                .search(query, &TopDocs::with_limit(10).order_by_score())
+                .expect("search");
+            let _count = query.count(&searcher).expect("count");
+            top
+        } else {
+            searcher
+                .search(query, &(TopDocs::with_limit(10).order_by_score(), Count))
+                .expect("search")
+                .0
+        };
         for (_, address) in top {
             let _: TantivyDocument = searcher.doc(address).expect("doc");
         }
         started.elapsed()
     };
-    let matches = (0..QUERIES_PER_KIND)
-        .map(|n| run(&*parser.parse_query(WORDS[n % WORDS.len()]).expect("query")))
-        .collect();
-    let terms = (0..QUERIES_PER_KIND)
-        .map(|n| {
-            run(&TermQuery::new(
-                Term::from_field_text(host, &format!("host-{:02}", n % 40)),
-                IndexRecordOption::Basic,
-            ))
-        })
-        .collect();
-    (p50(matches), p50(terms))
+    let term_query = |n: usize| {
+        TermQuery::new(
+            Term::from_field_text(host, &format!("host-{:02}", n % 40)),
+            IndexRecordOption::Basic,
+        )
+    };
+    let plan = |pruned: bool| {
+        let matches = (0..QUERIES_PER_KIND)
+            .map(|n| {
+                run(
+                    &*parser.parse_query(WORDS[n % WORDS.len()]).expect("query"),
+                    pruned,
+                )
+            })
+            .collect();
+        let terms = (0..QUERIES_PER_KIND)
+            .map(|n| run(&term_query(n), pruned))
+            .collect();
+        (p50(matches), p50(terms))
+    };
+    (plan(false), plan(true))
 }
 
 /// The same queries through tandem-search in-process, on a shard engine holding the documents:
@@ -251,6 +281,14 @@ fn engine_queries(documents: &[LogDocument]) -> (Duration, Duration) {
 
 fn main() {
     let args = args();
+    if let Some(url) = &args.query_url {
+        let (matches, terms) = rest_queries(url, &args.index);
+        println!(
+            "REST p50 on {url}/{}: match {matches:?}, term {terms:?}",
+            args.index
+        );
+        return;
+    }
     let client = reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(300))
         .build()
@@ -280,10 +318,13 @@ fn main() {
     create_index(&client, &node.url, "search", log_mapping_json());
     let load_rate = rest_bulk(&client, &node.url, "search", &search_documents);
     let (rest_match, rest_term) = rest_queries(&node.url, "search");
-    let (local_match, local_term) = in_process_queries(&search_documents);
+    let ((local_match, local_term), (pruned_match, pruned_term)) =
+        in_process_queries(&search_documents);
     let (crate_match, crate_term) = engine_queries(&search_documents);
     println!(
-        "(in-process through tandem-search, no HTTP: match {crate_match:?}, term {crate_term:?})\n"
+        "(in-process through tandem-search, no HTTP: match {crate_match:?}, term {crate_term:?}; \
+         raw tantivy with the plan tandem-search uses, a pruned top 10 then a count: match \
+         {pruned_match:?}, term {pruned_term:?})\n"
     );
     println!("| search on {} docs (loaded at {load_rate:.0} docs/s), p50 of {QUERIES_PER_KIND} | in-process tantivy | REST `_search` | ratio |", args.search_docs);
     println!("|---|---|---|---|");

@@ -28,6 +28,7 @@ mod search_api;
 mod stats_api;
 
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -129,19 +130,72 @@ impl RestResponse {
     }
 }
 
+/// What every request handler shares.
+struct HttpState {
+    node: Arc<Node>,
+    inline_reads: InlineReads,
+}
+
+/// Quick reads (searches, counts, document GETs) running on runtime threads right now.
+///
+/// Handing a request to the blocking pool and back costs two thread wake-ups, about as much
+/// as a term query on a million documents; so a quick read runs on the runtime thread that
+/// read it, but never on all of them at once: one thread always stays free for the rest of
+/// the node (other connections, the replication transport). Other reads, and every request
+/// that may write, fsync or wait, go to the blocking pool.
+struct InlineReads {
+    running: AtomicUsize,
+    max: usize,
+}
+
+impl InlineReads {
+    fn new(runtime_threads: usize) -> InlineReads {
+        InlineReads {
+            running: AtomicUsize::new(0),
+            max: runtime_threads.saturating_sub(1),
+        }
+    }
+
+    fn try_enter(&self) -> Option<InlineRead<'_>> {
+        self.running
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |running| {
+                (running < self.max).then_some(running + 1)
+            })
+            .ok()
+            .map(|_| InlineRead { reads: self })
+    }
+}
+
+/// One quick read running on a runtime thread; leaving frees its place.
+struct InlineRead<'a> {
+    reads: &'a InlineReads,
+}
+
+impl Drop for InlineRead<'_> {
+    fn drop(&mut self) {
+        self.reads.running.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// Serves HTTP on `listener` until `shutdown` completes.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     node: Arc<Node>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = Router::new().fallback(handle).with_state(node);
+    let runtime_threads = tokio::runtime::Handle::current().metrics().num_workers();
+    let state = Arc::new(HttpState {
+        node,
+        inline_reads: InlineReads::new(runtime_threads),
+    });
+    let app = Router::new().fallback(handle).with_state(state);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }
 
-async fn handle(State(node): State<Arc<Node>>, request: Request) -> Response {
+async fn handle(State(state): State<Arc<HttpState>>, request: Request) -> Response {
+    let node = state.node.clone();
     let (parts, body) = request.into_parts();
     let params = Params::parse(parts.uri.query());
     let pretty = params.bool("pretty", false).unwrap_or(false);
@@ -214,6 +268,15 @@ async fn handle(State(node): State<Arc<Node>>, request: Request) -> Response {
             Err(error) => error_response(&error),
         };
         return render(response, pretty, &filter, head);
+    }
+    if routes::is_quick_read(&request) {
+        if let Some(_inline) = state.inline_reads.try_enter() {
+            let span =
+                tracing::debug_span!("request", method = %request.method, path = %request.path);
+            let _entered = span.enter();
+            let response = routes::dispatch(&node, &request).unwrap_or_else(|e| error_response(&e));
+            return render(response, pretty, &filter, head);
+        }
     }
     let worker = tokio::task::spawn_blocking(move || {
         let span = tracing::debug_span!("request", method = %request.method, path = %request.path);

@@ -232,6 +232,19 @@ pub(super) fn dispatch(node: &Node, request: &RestRequest) -> NodeResult<RestRes
     run(node, request, route)
 }
 
+/// Whether the request is a short read that neither waits nor writes: a search, a count, or a
+/// document GET without `refresh`. Only these may run on the runtime thread that read them.
+pub(super) fn is_quick_read(request: &RestRequest) -> bool {
+    let segments: Vec<&str> = request.segments.iter().map(String::as_str).collect();
+    match find(&request.method, &segments) {
+        Some((Route::Search(_) | Route::Count(_), _)) => true,
+        Some((Route::GetDoc(..) | Route::GetSource(..), _)) => {
+            request.params.str("refresh").is_none()
+        }
+        _ => false,
+    }
+}
+
 /// `_search`/`_count` take the search crate's parameters plus the node's own.
 fn check_search_params(request: &RestRequest, search_params: &[&str]) -> NodeResult<()> {
     let mut allowed: Vec<&str> = search_params.to_vec();

@@ -218,7 +218,8 @@ fn query_shard(
         false => Some(Arc::new(plan_aggs(&request.aggs, &shard.mapping)?)),
     };
     if aggs.is_none() && is_plain_score_order(request, &keys) {
-        let fruit = top_by_score(&shard.searcher, query.as_ref(), window)?;
+        let counted = request.track_total_hits != TrackTotalHits::Disabled;
+        let fruit = top_by_score(&shard.searcher, query.as_ref(), window, counted)?;
         return Ok((fruit, keys));
     }
     let collector = ShardCollector {
@@ -249,24 +250,33 @@ fn is_plain_score_order(request: &SearchRequest, keys: &[SortKey]) -> bool {
     by_score_only && request.search_after.is_none() && request.min_score.is_none()
 }
 
+/// Top hits by score, then the total as a separate count: alone, tantivy's top-k collector
+/// skips blocks that cannot beat the current k-th score (block-max WAND), and the count never
+/// scores (a single term with no deletes is just its document frequency). Collecting both in
+/// one pass would score every match.
 fn top_by_score(
     searcher: &Searcher,
     query: &dyn tantivy::query::Query,
     window: usize,
+    counted: bool,
 ) -> Result<ShardFruit, FailureCause> {
-    use tantivy::collector::{Count, TopDocs};
+    use tantivy::collector::TopDocs;
     let internal = |error: tantivy::TantivyError| FailureCause::internal(error.to_string());
+    let total = match counted {
+        true => query.count(searcher).map_err(internal)? as u64,
+        false => 0,
+    };
     if window == 0 {
-        let total = searcher.search(query, &Count).map_err(internal)?;
         return Ok(ShardFruit {
-            total: total as u64,
+            total,
             max_score: None,
             hits: Vec::new(),
             aggs: None,
         });
     }
-    let collector = (TopDocs::with_limit(window).order_by_score(), Count);
-    let (top, total) = searcher.search(query, &collector).map_err(internal)?;
+    let top = searcher
+        .search(query, &TopDocs::with_limit(window).order_by_score())
+        .map_err(internal)?;
     let max_score = top.first().map(|(score, _)| *score);
     let hits = top
         .into_iter()
@@ -278,7 +288,7 @@ fn top_by_score(
         })
         .collect();
     Ok(ShardFruit {
-        total: total as u64,
+        total,
         max_score,
         hits,
         aggs: None,
