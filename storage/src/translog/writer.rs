@@ -108,6 +108,7 @@ impl Shared {
     pub(super) fn append(&self, op: &Operation) -> Result<Location> {
         self.check_open()?;
         let mut writer = self.writer.lock();
+        self.make_room(&mut writer, record::encoded_len(op))?;
         let offset = writer.appended();
         record::encode(op, &mut writer.buffer)?;
         let len = writer.appended() - offset;
@@ -127,10 +128,21 @@ impl Shared {
             }));
         }
         let mut writer = self.writer.lock();
+        self.make_room(&mut writer, record_bytes.len())?;
         let offset = writer.appended();
         writer.buffer.extend_from_slice(record_bytes);
         let len = record_bytes.len() as u64;
         self.after_append(&mut writer, offset, len, header.seq_no, header.primary_term)
+    }
+
+    /// Writes the buffer out first if `len` more bytes would take it past its bound, so the
+    /// buffer keeps one allocation instead of doubling and shrinking back around every flush.
+    fn make_room(&self, writer: &mut Writer, len: usize) -> Result<()> {
+        if !writer.buffer.is_empty() && writer.buffer.len() + len > WRITE_BUFFER_BYTES_MAX {
+            let path = writer.path.clone();
+            writer.flush().map_err(|err| self.tragic(&path, err))?;
+        }
+        Ok(())
     }
 
     fn after_append(

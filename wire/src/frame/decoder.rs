@@ -123,6 +123,10 @@ impl FrameDecoder {
         };
         let frame_len = FRAME_HEADER_BYTES + header.body_len as usize;
         if self.buffer.len() < frame_len {
+            // The header passed this decoder's body limit (requests: a control message; large
+            // frames only come back on streams this side opened): room for the whole frame at
+            // once, instead of doubling (and copying) the buffer as it arrives chunk by chunk.
+            self.buffer.reserve(frame_len - self.buffer.len());
             return Ok(None);
         }
         let frame_bytes: Bytes = self.buffer.split_to(frame_len).freeze();
