@@ -110,6 +110,13 @@ impl FailureCause {
         }
     }
 
+    /// A `text` field asked for per-document values (sorting, aggregations, doc values).
+    pub(crate) fn text_field_data(path: &str) -> FailureCause {
+        FailureCause::illegal_argument(format!(
+            "Text fields are not optimised for operations that require per-document field data like aggregations and sorting, so these operations are disabled by default. Please use a keyword field instead. Alternatively, set fielddata=true on [{path}] in order to load field data by uninverting the inverted index. Note that this can use significant memory."
+        ))
+    }
+
     pub(crate) fn parse(reason: impl Into<String>) -> FailureCause {
         FailureCause {
             kind: FailureKind::Parse,

@@ -63,7 +63,7 @@ impl FetchFields {
                 }
                 if field.kind == FieldKind::Text {
                     if explicit {
-                        return Err(text_field_refused(&field.path));
+                        return Err(FailureCause::text_field_data(&field.path));
                     }
                     continue;
                 }
@@ -102,6 +102,11 @@ impl FetchFields {
         self.columns.is_empty() && self.stored.is_empty()
     }
 
+    /// Whether reading needs the hit's `_source` (stored fields come from it).
+    pub(crate) fn needs_source(&self) -> bool {
+        !self.stored.is_empty()
+    }
+
     /// The `fields` object of one hit (fields without values are left out).
     pub(crate) fn read(
         &self,
@@ -126,12 +131,6 @@ impl FetchFields {
         }
         Ok(fields)
     }
-}
-
-fn text_field_refused(path: &str) -> FailureCause {
-    FailureCause::illegal_argument(format!(
-        "Text fields are not optimised for operations that require per-document field data like aggregations and sorting, so these operations are disabled by default. Please use a keyword field instead. Alternatively, set fielddata=true on [{path}] in order to load field data by uninverting the inverted index. Note that this can use significant memory."
-    ))
 }
 
 fn value_format(

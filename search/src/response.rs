@@ -75,7 +75,7 @@ pub(crate) fn render_hit(
         hit.insert("_routing".into(), Value::from(routing));
     }
     let returns_source = request.returns_source();
-    let source = if returns_source || !options.fields.is_empty() {
+    let source = if returns_source || options.fields.needs_source() {
         let bytes = document
             .get_first(shard.schema.source)
             .and_then(|value| value.as_bytes())

@@ -271,24 +271,24 @@ async fn handle(State(state): State<Arc<HttpState>>, request: Request) -> Respon
     }
     if routes::is_quick_read(&request) {
         if let Some(_inline) = state.inline_reads.try_enter() {
-            let span =
-                tracing::debug_span!("request", method = %request.method, path = %request.path);
-            let _entered = span.enter();
-            let response = routes::dispatch(&node, &request).unwrap_or_else(|e| error_response(&e));
+            let response = dispatch_traced(&node, &request).unwrap_or_else(|e| error_response(&e));
             return render(response, pretty, &filter, head);
         }
     }
-    let worker = tokio::task::spawn_blocking(move || {
-        let span = tracing::debug_span!("request", method = %request.method, path = %request.path);
-        let _entered = span.enter();
-        routes::dispatch(&node, &request)
-    });
+    let worker = tokio::task::spawn_blocking(move || dispatch_traced(&node, &request));
     let response = match worker.await {
         Ok(Ok(response)) => response,
         Ok(Err(error)) => error_response(&error),
         Err(join) => error_response(&NodeError::Internal(format!("handler failed: {join}"))),
     };
     render(response, pretty, &filter, head)
+}
+
+/// Runs the request's handler inside a span naming it.
+fn dispatch_traced(node: &Node, request: &RestRequest) -> NodeResult<RestResponse> {
+    let span = tracing::debug_span!("request", method = %request.method, path = %request.path);
+    let _entered = span.enter();
+    routes::dispatch(node, request)
 }
 
 /// The body, or the `source` query parameter clients send instead of a body on GET.

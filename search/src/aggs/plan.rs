@@ -106,9 +106,7 @@ fn source(request: &AggRequest, path: &str, mapping: &Mapping) -> Result<Source,
         ))
     };
     if FieldKind::of(field) == FieldKind::Text {
-        return Err(FailureCause::illegal_argument(format!(
-            "Text fields are not optimised for operations that require per-document field data like aggregations and sorting, so these operations are disabled by default. Please use a keyword field instead. Alternatively, set fielddata=true on [{path}] in order to load field data by uninverting the inverted index. Note that this can use significant memory."
-        )));
+        return Err(FailureCause::text_field_data(path));
     }
     let style = style_of(field);
     let allowed = match (&request.kind, &style) {

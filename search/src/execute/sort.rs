@@ -69,9 +69,7 @@ fn plan_key(spec: &SortSpec, mapping: &Mapping) -> Result<SortKey, FailureCause>
                     )))
                 }
                 Some(field) if FieldKind::of(field) == FieldKind::Text => {
-                    return Err(FailureCause::illegal_argument(format!(
-                        "Text fields are not optimised for operations that require per-document field data like aggregations and sorting, so these operations are disabled by default. Please use a keyword field instead. Alternatively, set fielddata=true on [{path}] in order to load field data by uninverting the inverted index. Note that this can use significant memory."
-                    )))
+                    return Err(FailureCause::text_field_data(path))
                 }
                 Some(field) => plan_style(field),
             };

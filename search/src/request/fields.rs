@@ -7,6 +7,7 @@
 
 use serde_json::Value;
 
+use super::SourceFilter;
 use crate::dsl::params_plain as plain;
 use crate::error::SearchError;
 use crate::limits::FETCH_FIELDS_MAX;
@@ -90,7 +91,8 @@ fn docvalue_field(item: &Value) -> Result<DocValueField, SearchError> {
 
 /// Parses the `docvalue_fields` URL parameter: a comma-separated list of fields.
 pub(crate) fn docvalue_fields_param(text: &str) -> Result<Vec<DocValueField>, SearchError> {
-    let fields: Vec<DocValueField> = split(text)
+    let fields: Vec<DocValueField> = SourceFilter::split_param(text)
+        .into_iter()
         .map(|pattern| DocValueField {
             pattern,
             format: None,
@@ -126,7 +128,7 @@ pub(crate) fn parse_stored_fields(value: &Value) -> Result<StoredFields, SearchE
 
 /// Parses the `stored_fields` URL parameter.
 pub(crate) fn stored_fields_param(text: &str) -> Result<StoredFields, SearchError> {
-    stored_fields_from(split(text).collect())
+    stored_fields_from(SourceFilter::split_param(text))
 }
 
 fn stored_fields_from(names: Vec<String>) -> Result<StoredFields, SearchError> {
@@ -162,13 +164,6 @@ impl StoredFields {
             .map(String::as_str)
             .filter(|name| *name != "_source")
     }
-}
-
-fn split(text: &str) -> impl Iterator<Item = String> + '_ {
-    text.split(',')
-        .map(str::trim)
-        .filter(|part| !part.is_empty())
-        .map(str::to_string)
 }
 
 fn check_count(key: &str, count: usize) -> Result<(), SearchError> {

@@ -139,10 +139,15 @@ impl Shared {
     /// buffer keeps one allocation instead of doubling and shrinking back around every flush.
     fn make_room(&self, writer: &mut Writer, len: usize) -> Result<()> {
         if !writer.buffer.is_empty() && writer.buffer.len() + len > WRITE_BUFFER_BYTES_MAX {
-            let path = writer.path.clone();
-            writer.flush().map_err(|err| self.tragic(&path, err))?;
+            self.flush_buffer(writer)?;
         }
         Ok(())
+    }
+
+    /// Writes the buffer out; a failed write fails the translog.
+    fn flush_buffer(&self, writer: &mut Writer) -> Result<()> {
+        let path = writer.path.clone();
+        writer.flush().map_err(|err| self.tragic(&path, err))
     }
 
     fn after_append(
@@ -169,8 +174,7 @@ impl Shared {
             },
         );
         if writer.buffer.len() >= WRITE_BUFFER_BYTES_MAX {
-            let path = writer.path.clone();
-            writer.flush().map_err(|err| self.tragic(&path, err))?;
+            self.flush_buffer(writer)?;
         }
         if writer.appended() >= self.config.generation_bytes_max {
             let retained = self.state.read().sealed.len() + 1;
