@@ -13,7 +13,8 @@
 //!   attached, against the same ingest into an index nobody follows (target ≤ 1.1×).
 //!
 //! Run: `cargo build --release -p tandem-node && cargo run --release -p tandem-benches --bin ccr`
-//! (`-- --backlog-docs N --probes N` to size it, `--cpu-only` for the CPU measure alone; set
+//! (`-- --backlog-docs N --probes N` to size it, `--cpu-only` for the CPU measure alone,
+//! `--catch-up-only` for the catch-up alone with CPU time per thread; set
 //! `TANDEM_BENCH_KEEP_LOGS=DIR` and `RUST_LOG` to keep the nodes' logs). Binds 127.0.0.1
 //! only; removes its data.
 
@@ -21,6 +22,7 @@
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -52,6 +54,8 @@ struct Args {
     probes: usize,
     /// Only the leader CPU measure (for profiling it).
     cpu_only: bool,
+    /// Only the engine baseline and the catch-up, with CPU time per thread (for profiling).
+    catch_up_only: bool,
 }
 
 fn args() -> Args {
@@ -60,11 +64,16 @@ fn args() -> Args {
         backlog_docs: 1_000_000,
         probes: 500,
         cpu_only: false,
+        catch_up_only: false,
     };
     let mut given = std::env::args().skip(1);
     while let Some(flag) = given.next() {
         if flag == "--cpu-only" {
             args.cpu_only = true;
+            continue;
+        }
+        if flag == "--catch-up-only" {
+            args.catch_up_only = true;
             continue;
         }
         let value = given.next().unwrap_or_default();
@@ -123,14 +132,66 @@ fn wait_for_checkpoint(client: &Client, follower: &Node, index: &str, seq_no: i6
 }
 
 fn cpu_seconds(node: &Node) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", node.pid())).expect("stat");
+    stat_cpu_seconds(&format!("/proc/{}/stat", node.pid())).expect("stat")
+}
+
+/// User plus system CPU seconds from a `/proc/.../stat` file.
+fn stat_cpu_seconds(path: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(path).ok()?;
     let fields: Vec<&str> = stat
         .rsplit_once(')')
         .map(|(_, rest)| rest.split_whitespace().collect())
         .unwrap_or_default();
-    let ticks: f64 =
-        fields[11].parse::<f64>().unwrap_or(0.0) + fields[12].parse::<f64>().unwrap_or(0.0);
-    ticks / 100.0
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+/// CPU seconds per thread name of process `pid` (digits dropped, so a pool adds up).
+fn thread_cpu_seconds(pid: u32) -> BTreeMap<String, f64> {
+    let mut by_name = BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return by_name;
+    };
+    for task in tasks.flatten() {
+        let dir = task.path();
+        let name = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
+        let name: String = name
+            .trim()
+            .chars()
+            .filter(|c| !c.is_ascii_digit())
+            .collect();
+        if let Some(seconds) = stat_cpu_seconds(&dir.join("stat").to_string_lossy()) {
+            *by_name.entry(name).or_insert(0.0) += seconds;
+        }
+    }
+    by_name
+}
+
+/// CPU seconds of process `pid` in all (exited threads included) and per live thread group.
+fn process_cpu(pid: u32) -> (f64, BTreeMap<String, f64>) {
+    let total = stat_cpu_seconds(&format!("/proc/{pid}/stat")).unwrap_or(0.0);
+    (total, thread_cpu_seconds(pid))
+}
+
+/// Prints what process `pid` and each of its live thread groups spent since `before`.
+fn print_thread_cpu(label: &str, pid: u32, before: &(f64, BTreeMap<String, f64>)) {
+    let (total_before, before) = before;
+    let total = stat_cpu_seconds(&format!("/proc/{pid}/stat")).unwrap_or(0.0) - total_before;
+    let after = thread_cpu_seconds(pid);
+    let mut spent: Vec<(f64, &String)> = after
+        .iter()
+        .map(|(name, seconds)| (seconds - before.get(name).copied().unwrap_or(0.0), name))
+        .filter(|(seconds, _)| *seconds >= 0.01)
+        .collect();
+    spent.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let parts: Vec<String> = spent
+        .iter()
+        .map(|(seconds, name)| format!("{name} {seconds:.2}"))
+        .collect();
+    println!(
+        "{label} CPU {total:.2} s; live threads: {}",
+        parts.join(", ")
+    );
 }
 
 fn dir_bytes(path: &Path) -> u64 {
@@ -205,8 +266,21 @@ fn main() {
     }
     let documents: Vec<LogDocument> = log_documents(7, 0, args.backlog_docs);
     println!("engine baseline on {} documents...", documents.len());
+    let own_cpu_before = stat_cpu_seconds("/proc/self/stat").unwrap_or(0.0);
     let engine = engine_rate(&documents, &bench.mapping);
+    let own_cpu = stat_cpu_seconds("/proc/self/stat").unwrap_or(0.0) - own_cpu_before;
+    println!(
+        "engine in process: {engine:.0} ops/s, CPU {own_cpu:.2} s ({:.1} µs per op)",
+        own_cpu * 1e6 / documents.len() as f64
+    );
     let (leader_rate, catch_up) = bench.catch_up(&documents);
+    if args.catch_up_only {
+        println!(
+            "catch-up: engine {engine:.0} ops/s, follower {catch_up:.0} ops/s, {:.2}×",
+            catch_up / engine
+        );
+        return;
+    }
     drop(documents);
     let lags = bench.lag(leader_rate / 2.0, args.probes);
     let (bytes, copy_rate, bootstrap_rate) = bench.bootstrap();
@@ -291,6 +365,8 @@ impl Bench {
         wait_idle(leader);
         // A fresh index given distinct ids: seq-nos 0..n-1.
         let target = documents.len() as i64 - 1;
+        let leader_threads = process_cpu(leader.pid());
+        let follower_threads = process_cpu(follower.pid());
         let resumed = Instant::now();
         call(
             client,
@@ -299,6 +375,8 @@ impl Bench {
             Some(json!({})),
         );
         let caught_up = wait_for_checkpoint(client, follower, "backlog", target);
+        print_thread_cpu("catch-up: leader", leader.pid(), &leader_threads);
+        print_thread_cpu("catch-up: follower", follower.pid(), &follower_threads);
         let catch_up = (target + 1) as f64 / caught_up.duration_since(resumed).as_secs_f64();
         (leader_rate, catch_up)
     }

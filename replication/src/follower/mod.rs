@@ -620,12 +620,13 @@ impl FollowerShardTask {
         self.leader_checkpoint = self
             .leader_checkpoint
             .max(cursor.leader_global_checkpoint());
+        let mut ordered = Vec::new();
         while let Some(ready) = cursor.poll_ready() {
             let newer = ready.versions.mapping > self.versions.mapping
                 || ready.versions.settings > self.versions.settings
                 || ready.versions.aliases > self.versions.aliases;
             if newer {
-                self.commands.push_back(Command::InstallMetadata {
+                ordered.push(Command::InstallMetadata {
                     versions: ready.versions,
                     mapping: ready.mapping.clone(),
                     settings: ready.settings.clone(),
@@ -634,13 +635,17 @@ impl FollowerShardTask {
                 self.versions = ready.versions;
             }
             if !ready.ops.is_empty() {
-                self.commands.push_back(Command::Apply {
+                ordered.push(Command::Apply {
                     records: ready.ops.records,
                     first_seq_no: ready.ops.first_seq_no,
                     last_seq_no: ready.ops.last_seq_no,
                 });
             }
         }
+        // The next reads go out before the applies: the leader serves them while the
+        // follower applies, instead of the follower asking only once an apply is done.
+        self.plan();
+        self.commands.extend(ordered);
     }
 
     fn changes_failed(&mut self, id: RequestId, failure: Failure) {

@@ -222,6 +222,32 @@ fn newer_metadata_is_installed_before_the_operations_that_come_with_it() {
 }
 
 #[test]
+fn the_next_read_goes_out_before_the_apply_of_an_answer() {
+    let mut task = syncing_task();
+    let requests = sent(&drain(&mut task));
+    let versions = task.versions();
+    let ops = i64::from(config().cursor.ops_per_request_max);
+    task.handle(
+        Event::ChangesAnswered {
+            id: requests[0].0,
+            response: answer(10, 10 + ops - 1, 10 * ops, versions),
+        },
+        1,
+    );
+    let commands = drain(&mut task);
+    let send = commands
+        .iter()
+        .position(|c| matches!(c, Command::SendChanges { .. }));
+    let apply = commands
+        .iter()
+        .position(|c| matches!(c, Command::Apply { .. }));
+    assert!(
+        send.is_some() && apply.is_some() && send < apply,
+        "{commands:?}"
+    );
+}
+
+#[test]
 fn a_retryable_failure_backs_off_and_asks_the_same_range_again() {
     let mut task = syncing_task();
     let requests = sent(&drain(&mut task));

@@ -40,6 +40,30 @@ pub(crate) enum FeedOp {
     },
 }
 
+/// Operations most a writer stages before handing them to the feed on its own.
+pub(crate) const STAGED_OPS_MAX: usize = 1024;
+
+/// Operations a writer decided under the engine's write lock and has not handed to the feed
+/// yet. They go in one hand-off per hold of the lock (see [`IndexFeed::push_staged`]): handing
+/// them one by one woke the feeder thread once per operation, a futex call each time.
+#[derive(Default)]
+pub(crate) struct StagedOps {
+    ops: Vec<(FeedOp, usize)>,
+}
+
+impl StagedOps {
+    /// Adds `op`, sized by `source_bytes`.
+    pub(crate) fn stage(&mut self, op: FeedOp, source_bytes: usize) {
+        let cost = source_bytes.saturating_add(FEED_OP_OVERHEAD_BYTES);
+        self.ops.push((op, cost));
+    }
+
+    /// Whether the writer should hand the staged operations over before staging more.
+    pub(crate) fn is_full(&self) -> bool {
+        self.ops.len() >= STAGED_OPS_MAX
+    }
+}
+
 /// Where fed operations go: tantivy's writer, or a recorder in tests.
 pub(crate) trait FeedSink: Send + Sync + 'static {
     /// Applies operations in order; an error fails the feed.
@@ -126,27 +150,41 @@ impl IndexFeed {
     }
 
     /// Queues `op` (waiting for room first). `source_bytes` sizes it.
+    #[cfg(test)]
     pub(crate) fn push(&self, op: FeedOp, source_bytes: usize) -> Result<(), String> {
-        let cost = source_bytes.saturating_add(FEED_OP_OVERHEAD_BYTES);
+        let mut staged = StagedOps::default();
+        staged.stage(op, source_bytes);
+        self.push_staged(&mut staged)
+    }
+
+    /// Queues every staged operation in order, in one hold of the queue's lock (waiting for
+    /// room as needed), and leaves `staged` empty.
+    pub(crate) fn push_staged(&self, staged: &mut StagedOps) -> Result<(), String> {
+        if staged.ops.is_empty() {
+            return Ok(());
+        }
         let mut state = self.shared.state.lock();
-        // Bytes queued or being fed count; an operation larger than the whole budget still
-        // goes, alone.
-        while state.failure.is_none()
-            && state.queued_bytes > 0
-            && state.queued_bytes.saturating_add(cost) > INDEX_FEED_BYTES_MAX
-        {
-            self.shared.progressed.wait(&mut state);
-        }
-        if let Some(failure) = &state.failure {
-            return Err(failure.clone());
-        }
-        // The feeder waits only on an empty queue: one wake-up per burst, not per operation.
-        let was_empty = state.queue.is_empty();
-        state.queue.push_back((op, cost));
-        state.queued_bytes += cost;
-        state.pushed += 1;
-        if was_empty {
-            self.shared.queued.notify_one();
+        for (op, cost) in staged.ops.drain(..) {
+            // Bytes queued or being fed count; an operation larger than the whole budget
+            // still goes, alone.
+            while state.failure.is_none()
+                && state.queued_bytes > 0
+                && state.queued_bytes.saturating_add(cost) > INDEX_FEED_BYTES_MAX
+            {
+                self.shared.progressed.wait(&mut state);
+            }
+            if let Some(failure) = &state.failure {
+                return Err(failure.clone());
+            }
+            // The feeder waits only on an empty queue, and cannot empty it while this holds
+            // the lock: one wake-up per hand-off (or per wait for room), not per operation.
+            let was_empty = state.queue.is_empty();
+            state.queue.push_back((op, cost));
+            state.queued_bytes += cost;
+            state.pushed += 1;
+            if was_empty {
+                self.shared.queued.notify_one();
+            }
         }
         Ok(())
     }
@@ -284,6 +322,22 @@ mod tests {
         expected.push("add:0".into());
         assert_eq!(fed, expected);
         feed.close().expect("close");
+    }
+
+    #[test]
+    fn a_staged_hand_off_larger_than_the_budget_waits_for_room_in_order() {
+        let sink = Arc::new(Recorder::default());
+        let feed = IndexFeed::start("staged", sink.clone()).expect("feed");
+        let mut staged = StagedOps::default();
+        for id in 0..5 {
+            staged.stage(delete(&id.to_string()), INDEX_FEED_BYTES_MAX / 2);
+        }
+        // The feeder must be woken for the first operations while later ones wait for room.
+        feed.push_staged(&mut staged).expect("handed over");
+        assert!(staged.ops.is_empty());
+        feed.drain().expect("drained");
+        let expected: Vec<String> = (0..5).map(|id| format!("delete:{id}")).collect();
+        assert_eq!(*sink.fed.lock(), expected);
     }
 
     #[test]

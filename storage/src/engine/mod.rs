@@ -122,6 +122,8 @@ pub(crate) struct WriteState {
     pub(crate) role: ShardRole,
     pub(crate) primary_term: u64,
     pub(crate) uncommitted_ops: u64,
+    /// Index feed operations decided under this lock; handed over before it is let go.
+    pub(crate) staged: feed::StagedOps,
 }
 
 /// Operations appended to the translog, waiting for a sync to make them count as persisted.

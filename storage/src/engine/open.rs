@@ -152,6 +152,7 @@ impl ShardEngine {
                 role: config.role,
                 primary_term: config.primary_term,
                 uncommitted_ops: 0,
+                staged: Default::default(),
             }),
             persisted: Mutex::new(PersistState {
                 pending: VecDeque::new(),

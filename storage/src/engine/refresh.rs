@@ -46,15 +46,14 @@ impl ShardEngine {
                 mapping_version: state.mapping.version,
             };
             let (done, committed) = std::sync::mpsc::sync_channel(1);
-            self.feed
-                .push(
-                    FeedOp::Commit {
-                        payload: payload.encode(),
-                        done,
-                    },
-                    0,
-                )
-                .map_err(|reason| self.fail(EngineError::IndexFeed(reason)))?;
+            state.staged.stage(
+                FeedOp::Commit {
+                    payload: payload.encode(),
+                    done,
+                },
+                0,
+            );
+            self.hand_over_staged(&mut state)?;
             state.uncommitted_ops = 0;
             (state.versions.begin_refresh(), local_checkpoint, committed)
         };

@@ -193,6 +193,7 @@ impl ShardEngine {
                     break;
                 }
             }
+            self.hand_over_staged(&mut state)?;
         }
         if let Some(location) = last_location {
             if self.config.durability == Durability::Request {
@@ -340,6 +341,9 @@ impl ShardEngine {
                     }
                 }
             }
+            if let Err(error) = self.hand_over_staged(&mut state) {
+                result = Err(error);
+            }
             outcome.local_checkpoint = state.processed.checkpoint();
             outcome.max_seq_no = state.processed.max_seq_no();
         }
@@ -418,7 +422,8 @@ impl ShardEngine {
             return Ok(());
         }
         let replaces_live_copy = current.is_some_and(|current| !current.deleted);
-        self.apply_to_index(&mut state, operation, parsed, None, replaces_live_copy)
+        self.apply_to_index(&mut state, operation, parsed, None, replaces_live_copy)?;
+        self.hand_over_staged(&mut state)
     }
 
     /// Fills every seq-no hole below the max seq-no with a no-op (primary only), so the local
@@ -505,9 +510,7 @@ impl ShardEngine {
         if operation.op_type != OpType::NoOp {
             if replaces_live_copy {
                 let id_term = Term::from_field_text(self.schema.id, &operation.id);
-                self.feed
-                    .push(FeedOp::Delete(id_term), 0)
-                    .map_err(|reason| self.fail(EngineError::IndexFeed(reason)))?;
+                state.staged.stage(FeedOp::Delete(id_term), 0);
             }
             let doc_state = DocState {
                 seq_no: operation.seq_no,
@@ -517,9 +520,9 @@ impl ShardEngine {
             };
             if operation.op_type == OpType::Index {
                 let document = self.tantivy_document(operation, parsed.unwrap_or_default());
-                self.feed
-                    .push(FeedOp::Add(document), operation.source.len())
-                    .map_err(|reason| self.fail(EngineError::IndexFeed(reason)))?;
+                state
+                    .staged
+                    .stage(FeedOp::Add(document), operation.source.len());
                 state.versions.put(
                     &operation.id,
                     doc_state,
@@ -531,11 +534,23 @@ impl ShardEngine {
             }
         }
         state.uncommitted_ops += 1;
+        if state.staged.is_full() {
+            self.hand_over_staged(state)?;
+        }
         match location {
             Some(location) => self.mark_processed(state, operation.seq_no, location),
             None => self.note_processed(state, operation.seq_no),
         }
         Ok(())
+    }
+
+    /// Hands the operations staged for tantivy to the index feed. Every hold of the write
+    /// lock that applied operations ends with this, so the feed gets them in seq-no order
+    /// and before anything queued later (a commit).
+    pub(super) fn hand_over_staged(&self, state: &mut WriteState) -> Result<(), EngineError> {
+        self.feed
+            .push_staged(&mut state.staged)
+            .map_err(|reason| self.fail(EngineError::IndexFeed(reason)))
     }
 
     fn mark_processed(&self, state: &mut WriteState, seq_no: i64, location: Location) {
