@@ -282,11 +282,12 @@ impl Runner {
             }
             Command::Apply {
                 records,
+                max_seq_no_of_updates_or_deletes,
                 first_seq_no,
                 last_seq_no,
             } => {
                 let started = Instant::now();
-                let event = self.apply(records).await;
+                let event = self.apply(records, max_seq_no_of_updates_or_deletes).await;
                 tracing::debug!(
                     first_seq_no,
                     last_seq_no,
@@ -457,12 +458,14 @@ impl Runner {
         });
     }
 
-    async fn apply(&self, records: Bytes) -> Event {
+    async fn apply(&self, records: Bytes, max_seq_no_of_updates: i64) -> Event {
         let Some(engine) = self.engine.clone() else {
             return Event::ApplyFailed("no follower shard to apply to".into());
         };
-        let applied =
-            tokio::task::spawn_blocking(move || engine.apply_replica_batch(&records)).await;
+        let applied = tokio::task::spawn_blocking(move || {
+            engine.apply_replica_batch(&records, max_seq_no_of_updates)
+        })
+        .await;
         match applied {
             Ok(Ok(outcome)) => Event::Applied {
                 local_checkpoint: outcome.local_checkpoint,

@@ -71,6 +71,7 @@ fn answer(request: &PlannedRequest, shape: u8, size: u8) -> ShardChangesResponse
         global_checkpoint,
         max_seq_no: global_checkpoint + i64::from(shape & 1),
         history_min_seq_no: 0,
+        max_seq_no_of_updates_or_deletes: -1,
         ops,
         versions: MetadataVersions::default(),
         mapping: None,

@@ -196,8 +196,12 @@ fn response(
     ShardChangesResponse {
         ops,
         global_checkpoint: changes.global_checkpoint,
-        max_seq_no: changes.max_seq_no.max(changes.global_checkpoint),
+        max_seq_no: changes
+            .max_seq_no
+            .max(changes.global_checkpoint)
+            .max(changes.max_seq_no_of_updates),
         history_min_seq_no: changes.history_min_seq_no.max(0),
+        max_seq_no_of_updates_or_deletes: changes.max_seq_no_of_updates,
         versions: metadata.versions,
         mapping: newer(metadata.versions.mapping, known.mapping, &metadata.mapping),
         settings: newer(

@@ -295,6 +295,7 @@ impl Simulation {
             }
             Command::Apply {
                 records,
+                max_seq_no_of_updates_or_deletes,
                 last_seq_no,
                 ..
             } => {
@@ -304,7 +305,9 @@ impl Simulation {
                     .expect("a follower shard while syncing");
                 let leader_global_checkpoint = self.leader.global_checkpoint();
                 assert!(last_seq_no <= leader_global_checkpoint, "applied {last_seq_no} beyond the leader's global checkpoint {leader_global_checkpoint}");
-                let outcome = follower.apply_replica_batch(&records).expect("apply");
+                let outcome = follower
+                    .apply_replica_batch(&records, max_seq_no_of_updates_or_deletes)
+                    .expect("apply");
                 self.applied_batches += 1;
                 self.task.handle(
                     Event::Applied {

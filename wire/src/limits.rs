@@ -14,10 +14,11 @@ pub const FRAME_BODY_BYTES_MAX: u32 = 160 * 1024 * 1024;
 /// bounded strings, so a header claiming more is rejected before any body byte is buffered.
 pub const CONTROL_BODY_BYTES_MAX: u32 = 64 * 1024;
 
-/// Lowest protocol version this build speaks.
-pub const PROTOCOL_VERSION_MIN: u16 = 1;
+/// Lowest protocol version this build speaks. Version 2 added the max seq-no of updates and
+/// deletes to changes responses; version 1 peers are refused at the handshake.
+pub const PROTOCOL_VERSION_MIN: u16 = 2;
 /// Highest protocol version this build speaks.
-pub const PROTOCOL_VERSION_MAX: u16 = 1;
+pub const PROTOCOL_VERSION_MAX: u16 = 2;
 
 /// `cluster.name` on either side.
 pub const CLUSTER_NAME_BYTES_MAX: usize = 255;

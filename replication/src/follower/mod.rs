@@ -216,6 +216,8 @@ pub enum Command {
     Apply {
         /// The records to apply.
         records: Bytes,
+        /// The leader's max seq-no of updates and deletes, read with them.
+        max_seq_no_of_updates_or_deletes: i64,
         /// First seq-no of the batch.
         first_seq_no: i64,
         /// Last seq-no of the batch.
@@ -637,6 +639,7 @@ impl FollowerShardTask {
             if !ready.ops.is_empty() {
                 ordered.push(Command::Apply {
                     records: ready.ops.records,
+                    max_seq_no_of_updates_or_deletes: ready.max_seq_no_of_updates_or_deletes,
                     first_seq_no: ready.ops.first_seq_no,
                     last_seq_no: ready.ops.last_seq_no,
                 });

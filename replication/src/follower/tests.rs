@@ -62,6 +62,7 @@ fn answer(
         global_checkpoint,
         max_seq_no: global_checkpoint,
         history_min_seq_no: 0,
+        max_seq_no_of_updates_or_deletes: -1,
         versions,
         mapping: Some(Bytes::from_static(b"{}")),
         settings: None,

@@ -50,7 +50,7 @@ pub use refresh::RefreshOutcome;
 pub use version_map::{DocState, VERSION_MAP_ENTRIES_SOFT_MAX};
 pub use write::{
     DeleteRequest, IndexRequest, ReplicaApplyOutcome, VersionCheck, WriteOutcome, WriteRequest,
-    WriteResult,
+    WriteResult, MAX_SEQ_NO_OF_UPDATES_UNKNOWN,
 };
 
 /// Sub-directory of a shard holding the tantivy index.
@@ -91,6 +91,8 @@ pub struct Changes {
     pub global_checkpoint: i64,
     /// The max seq-no when read.
     pub max_seq_no: i64,
+    /// The max seq-no of updates and deletes, read after the records: it covers them.
+    pub max_seq_no_of_updates: i64,
     /// The lowest seq-no history can still be read from.
     pub history_min_seq_no: i64,
 }
@@ -159,6 +161,13 @@ pub struct ShardEngine {
     /// The highest seq-no processed, mirrored out of the write lock so a follower's changes
     /// read never waits behind a bulk that holds it.
     max_seq_no: std::sync::atomic::AtomicI64,
+    /// The highest seq-no of an operation that deleted or replaced a live document (or a
+    /// higher one: it starts at the max seq-no when a shard opens, since what the operations
+    /// before were is not recorded). A primary raises it as it writes and hands it to
+    /// followers with each read of its history; a replica gets it from there. Operations
+    /// above it created their ids, so a replica whose local checkpoint has reached it can
+    /// index without looking the id up (OpenSearch's replicas do the same).
+    max_seq_no_of_updates: std::sync::atomic::AtomicI64,
 }
 
 impl std::fmt::Debug for ShardEngine {
@@ -282,6 +291,9 @@ impl ShardEngine {
         bytes_max: usize,
     ) -> Result<Changes, EngineError> {
         let global_checkpoint = self.global_checkpoint();
+        // Read after the checkpoint: every operation below it was written, and so counted,
+        // before.
+        let max_seq_no_of_updates = self.max_seq_no_of_updates_or_deletes();
         let max_seq_no = self.max_seq_no.load(std::sync::atomic::Ordering::Acquire);
         let history_min_seq_no = self.translog.history_min_seq_no();
         let upper = to_seq_no.min(global_checkpoint);
@@ -303,9 +315,23 @@ impl ShardEngine {
         Ok(Changes {
             records,
             global_checkpoint,
-            max_seq_no,
+            max_seq_no: max_seq_no.max(max_seq_no_of_updates),
+            max_seq_no_of_updates,
             history_min_seq_no,
         })
+    }
+
+    /// The highest seq-no of an operation that deleted or replaced a document (an upper
+    /// bound: see the field).
+    pub fn max_seq_no_of_updates_or_deletes(&self) -> i64 {
+        self.max_seq_no_of_updates
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Raises the bound (never lowers it).
+    pub(crate) fn advance_max_seq_no_of_updates_or_deletes(&self, seq_no: i64) {
+        self.max_seq_no_of_updates
+            .fetch_max(seq_no, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Adds a retention lease. Durable when it returns.

@@ -166,6 +166,9 @@ impl ShardEngine {
             failure: Mutex::new(None),
             closing: std::sync::atomic::AtomicBool::new(false),
             max_seq_no: std::sync::atomic::AtomicI64::new(checkpoint),
+            max_seq_no_of_updates: std::sync::atomic::AtomicI64::new(
+                payload.max_seq_no.max(checkpoint),
+            ),
             config,
         };
         engine.replay_translog(checkpoint)?;
@@ -192,6 +195,8 @@ impl ShardEngine {
         // Everything replayed came from the checkpointed, durable part of the translog.
         let recovered_checkpoint = processed.checkpoint();
         let recovered_max = processed.max_seq_no();
+        // Whether the operations before were updates is not recorded: assume they all were.
+        self.advance_max_seq_no_of_updates_or_deletes(recovered_max);
         self.persisted.lock().tracker = processed;
         self.global_checkpoint.advance_to(recovered_checkpoint);
         tracing::info!(

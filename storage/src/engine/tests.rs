@@ -330,7 +330,7 @@ proptest! {
         let engine = ShardEngine::create(&dir.path().join("r"), small_config(ShardRole::Replica), keyword_mapping())
             .expect("create");
         for (index, operation) in with_duplicates.iter().enumerate() {
-            engine.apply_replica_batch(&encode_op(operation)).expect("apply");
+            engine.apply_replica_batch(&encode_op(operation), MAX_SEQ_NO_OF_UPDATES_UNKNOWN).expect("apply");
             if index % refresh_every == 0 {
                 engine.refresh(false).expect("refresh");
             }
@@ -351,6 +351,68 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// A replica fed the primary's history in order, with the bound read alongside, skips
+    /// lookups for ids the primary created and still ends with exactly the primary's
+    /// documents (no second live copy of an updated id, no resurrected delete).
+    #[test]
+    fn replica_with_the_primarys_update_bound_ends_with_the_primarys_documents(
+        writes in proptest::collection::vec((0u8..6, 0u8..10), 1..60),
+        read_ops in 1usize..9,
+        primary_refresh_every in 2usize..12,
+        replica_refresh_every in 1usize..4,
+    ) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let primary = ShardEngine::create(&dir.path().join("p"), small_config(ShardRole::Primary), keyword_mapping())
+            .expect("primary");
+        let mut updates_and_deletes = -1;
+        for (index, (id, kind)) in writes.iter().enumerate() {
+            let id = format!("id{id}");
+            let existed = primary.get(&id).expect("get").is_some();
+            let request = if *kind < 3 { delete(&id) } else { index_request(&id, index) };
+            let result = write_one(&primary, request).expect("write");
+            if existed || *kind < 3 {
+                updates_and_deletes = result.seq_no;
+            }
+            if index % primary_refresh_every == 0 {
+                primary.refresh(false).expect("refresh");
+            }
+        }
+        prop_assert_eq!(primary.max_seq_no_of_updates_or_deletes(), updates_and_deletes);
+
+        let replica = ShardEngine::create(&dir.path().join("r"), small_config(ShardRole::Replica), keyword_mapping())
+            .expect("replica");
+        let last = writes.len() as i64 - 1;
+        let mut from = 0;
+        let mut reads = 0;
+        while from <= last {
+            let changes = primary.read_changes(from, last, read_ops, 1 << 20).expect("changes");
+            prop_assert!(changes.max_seq_no_of_updates >= updates_and_deletes.min(changes.records.last_seq_no().unwrap_or(-1)));
+            replica
+                .apply_replica_batch(changes.records.bytes(), changes.max_seq_no_of_updates)
+                .expect("apply");
+            from = changes.records.last_seq_no().expect("not empty") + 1;
+            reads += 1;
+            if reads % replica_refresh_every == 0 {
+                replica.refresh(false).expect("refresh");
+            }
+        }
+        let ids = || (0u8..6).map(|id| format!("id{id}"));
+        let on_primary: BTreeMap<String, i64> = documents(&primary, ids());
+        prop_assert_eq!(documents(&replica, ids()), on_primary.clone());
+        primary.refresh(false).expect("refresh");
+        replica.refresh(false).expect("refresh");
+        prop_assert_eq!(replica.searcher().num_docs() as usize, on_primary.len());
+        prop_assert_eq!(primary.searcher().num_docs(), replica.searcher().num_docs());
+    }
+}
+
+fn index_request(id: &str, n: usize) -> WriteRequest {
+    index(id, json!({"n": n, "k": format!("v{n}")}))
+}
+
 #[test]
 fn replica_refuses_ops_needing_a_newer_mapping_and_applies_after_install() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -363,7 +425,7 @@ fn replica_refuses_ops_needing_a_newer_mapping_and_applies_after_install() {
     let mut operation = replica_op(0, 1, false);
     operation.mapping_version = 2;
     let error = engine
-        .apply_replica_batch(&encode_op(&operation))
+        .apply_replica_batch(&encode_op(&operation), MAX_SEQ_NO_OF_UPDATES_UNKNOWN)
         .expect_err("needs mapping");
     assert!(matches!(
         error,
@@ -376,7 +438,7 @@ fn replica_refuses_ops_needing_a_newer_mapping_and_applies_after_install() {
     newer.version = 2;
     engine.set_mapping(Arc::new(newer)).expect("install");
     let outcome = engine
-        .apply_replica_batch(&encode_op(&operation))
+        .apply_replica_batch(&encode_op(&operation), MAX_SEQ_NO_OF_UPDATES_UNKNOWN)
         .expect("apply");
     assert_eq!(outcome.applied, 1);
 }
@@ -391,10 +453,16 @@ fn replica_leaves_gaps_open_and_a_promoted_primary_fills_them() {
     )
     .expect("create");
     engine
-        .apply_replica_batch(&encode_op(&replica_op(0, 1, false)))
+        .apply_replica_batch(
+            &encode_op(&replica_op(0, 1, false)),
+            MAX_SEQ_NO_OF_UPDATES_UNKNOWN,
+        )
         .expect("apply");
     engine
-        .apply_replica_batch(&encode_op(&replica_op(2, 2, false)))
+        .apply_replica_batch(
+            &encode_op(&replica_op(2, 2, false)),
+            MAX_SEQ_NO_OF_UPDATES_UNKNOWN,
+        )
         .expect("apply");
     assert_eq!(engine.seq_no_stats().local_checkpoint, 0);
     engine.promote_to_primary(1).expect("promote");
@@ -414,7 +482,10 @@ fn changes_come_in_seq_no_order_up_to_the_global_checkpoint() {
     .expect("create");
     for seq_no in [3, 1, 0, 2, 5] {
         engine
-            .apply_replica_batch(&encode_op(&replica_op(seq_no, seq_no as u8, false)))
+            .apply_replica_batch(
+                &encode_op(&replica_op(seq_no, seq_no as u8, false)),
+                MAX_SEQ_NO_OF_UPDATES_UNKNOWN,
+            )
             .expect("apply");
     }
     let changes = engine.read_changes(0, 100, 100, 1 << 20).expect("changes");
@@ -483,7 +554,7 @@ fn snapshots_install_as_a_replica_with_the_same_documents() {
         .read_changes(51, 1000, 1000, 1 << 20)
         .expect("changes");
     follower
-        .apply_replica_batch(changes.records.bytes())
+        .apply_replica_batch(changes.records.bytes(), changes.max_seq_no_of_updates)
         .expect("apply");
     follower.refresh(false).expect("refresh");
     assert_eq!(follower.searcher().num_docs(), 59);

@@ -131,6 +131,10 @@ pub struct ReplicaApplyOutcome {
     pub max_seq_no: i64,
 }
 
+/// What a caller of [`ShardEngine::apply_replica_batch`] passes when it does not know the
+/// primary's max seq-no of updates and deletes: every operation is then looked up.
+pub const MAX_SEQ_NO_OF_UPDATES_UNKNOWN: i64 = i64::MAX;
+
 /// Replica operations applied per hold of the write lock.
 const REPLICA_OPS_PER_LOCK_HOLD: usize = 64;
 
@@ -277,6 +281,11 @@ impl ShardEngine {
         // Without a live copy anywhere (new id, or a tombstone) there is nothing to delete; a
         // delete term costs a lookup in every segment at the next commit.
         let replaces_live_copy = live.is_some();
+        if replaces_live_copy || operation.op_type == OpType::Delete {
+            // Counted before the operation is marked processed, so a history read that sees
+            // it below the checkpoint sees it counted too.
+            self.advance_max_seq_no_of_updates_or_deletes(operation.seq_no);
+        }
         self.apply_to_index(
             state,
             &operation,
@@ -298,12 +307,27 @@ impl ShardEngine {
     /// id's current one are recorded but not applied, and the local checkpoint advances only
     /// over filled gaps. Every record's crc is checked before anything is applied.
     ///
+    /// `max_seq_no_of_updates` is the primary's max seq-no of updates and deletes, read after
+    /// the records (or [`MAX_SEQ_NO_OF_UPDATES_UNKNOWN`]). Once the local checkpoint has
+    /// reached it, an index operation above it created its id on the primary, and is
+    /// indexed without looking the id up.
+    ///
     /// If an operation was written under a newer mapping than the shard has, the batch stops
     /// with [`EngineError::NeedsMappingVersion`]; operations before it stay applied and the
     /// caller retries the whole batch after installing the mapping (duplicates are ignored).
     /// Durability follows the shard's durability setting, as for client writes.
-    pub fn apply_replica_batch(&self, records: &Bytes) -> Result<ReplicaApplyOutcome, EngineError> {
+    pub fn apply_replica_batch(
+        &self,
+        records: &Bytes,
+        max_seq_no_of_updates: i64,
+    ) -> Result<ReplicaApplyOutcome, EngineError> {
         self.check_not_failed()?;
+        let updates_bound = if max_seq_no_of_updates == MAX_SEQ_NO_OF_UPDATES_UNKNOWN {
+            MAX_SEQ_NO_OF_UPDATES_UNKNOWN
+        } else {
+            self.advance_max_seq_no_of_updates_or_deletes(max_seq_no_of_updates);
+            self.max_seq_no_of_updates_or_deletes()
+        };
         let operations = split_records(records)?;
         let mapping = self.mapping();
         let mut parsed: Vec<Option<ParsedDocument>> = Vec::with_capacity(operations.len());
@@ -325,7 +349,15 @@ impl ShardEngine {
                 break;
             }
             for ((operation, raw), parsed) in pending.by_ref().take(REPLICA_OPS_PER_LOCK_HOLD) {
-                match self.apply_replica_one(&mut state, &mapping, operation, raw, parsed) {
+                let step = self.apply_replica_one(
+                    &mut state,
+                    &mapping,
+                    updates_bound,
+                    operation,
+                    raw,
+                    parsed,
+                );
+                match step {
                     Ok(ReplicaStep::Duplicate) => outcome.duplicates += 1,
                     Ok(ReplicaStep::Stale(location)) => {
                         outcome.stale += 1;
@@ -359,6 +391,7 @@ impl ShardEngine {
         &self,
         state: &mut WriteState,
         parsed_with: &Mapping,
+        updates_bound: i64,
         operation: &Operation,
         raw: &[u8],
         parsed: Option<ParsedDocument>,
@@ -384,7 +417,16 @@ impl ShardEngine {
         } else {
             parse_for_replica(&state.mapping.clone(), operation)?
         };
-        let current = self.current_state(state, &operation.id)?;
+        // Every update and delete is applied up to the checkpoint, and this operation is
+        // above it: it created its id, so nothing can be older or newer than it, and no copy
+        // needs deleting.
+        let creates_id =
+            operation.op_type == OpType::Index && updates_bound <= state.processed.checkpoint();
+        let current = if creates_id {
+            None
+        } else {
+            self.current_state(state, &operation.id)?
+        };
         let stale = is_stale(current, operation);
         let location = self
             .translog

@@ -39,6 +39,7 @@ fn answer(request: &PlannedRequest, global_checkpoint: i64, ops_cap: i64) -> Sha
         global_checkpoint,
         max_seq_no: global_checkpoint,
         history_min_seq_no: 0,
+        max_seq_no_of_updates_or_deletes: SEQ_NO_NONE,
         versions: crate::MetadataVersions::default(),
         mapping: None,
         settings: None,

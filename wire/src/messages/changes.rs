@@ -250,6 +250,10 @@ pub struct ShardChangesResponse {
     pub max_seq_no: i64,
     /// Lowest seq-no the leader still retains; older history is gone.
     pub history_min_seq_no: i64,
+    /// The leader shard's max seq-no of operations that updated or deleted a document (an
+    /// upper bound), read after the operations: a follower indexes operations above it
+    /// without looking their ids up once its checkpoint has reached it.
+    pub max_seq_no_of_updates_or_deletes: i64,
     /// Current versions of the leader index's metadata.
     pub versions: MetadataVersions,
     /// The mapping JSON, when newer than the follower's known version.
@@ -273,6 +277,16 @@ impl ShardChangesResponse {
         }
         if self.history_min_seq_no < 0 {
             return Err(WireError::invalid("history_min_seq_no", "negative"));
+        }
+        seq_no_or_none(
+            "max_seq_no_of_updates_or_deletes",
+            self.max_seq_no_of_updates_or_deletes,
+        )?;
+        if self.max_seq_no_of_updates_or_deletes > self.max_seq_no {
+            return Err(WireError::invalid(
+                "max_seq_no_of_updates_or_deletes",
+                "above the max seq-no",
+            ));
         }
         if self.ops.is_empty() {
             return Ok(());
@@ -300,6 +314,7 @@ impl ShardChangesResponse {
         writer.i64(self.global_checkpoint);
         writer.i64(self.max_seq_no);
         writer.i64(self.history_min_seq_no);
+        writer.i64(self.max_seq_no_of_updates_or_deletes);
         self.versions.write_body(writer);
         write_optional_blob(writer, "mapping", &self.mapping, METADATA_JSON_BYTES_MAX)?;
         write_optional_blob(writer, "settings", &self.settings, METADATA_JSON_BYTES_MAX)?;
@@ -315,6 +330,7 @@ impl ShardChangesResponse {
         let global_checkpoint = reader.i64("global_checkpoint")?;
         let max_seq_no = reader.i64("max_seq_no")?;
         let history_min_seq_no = reader.i64("history_min_seq_no")?;
+        let max_seq_no_of_updates_or_deletes = reader.i64("max_seq_no_of_updates_or_deletes")?;
         let versions = MetadataVersions::read_body(reader)?;
         let mapping = read_optional_blob(reader, "mapping", METADATA_JSON_BYTES_MAX)?;
         let settings = read_optional_blob(reader, "settings", METADATA_JSON_BYTES_MAX)?;
@@ -330,6 +346,7 @@ impl ShardChangesResponse {
             global_checkpoint,
             max_seq_no,
             history_min_seq_no,
+            max_seq_no_of_updates_or_deletes,
             versions,
             mapping,
             settings,

@@ -179,11 +179,20 @@ fn changes_response() -> impl Strategy<Value = ShardChangesResponse> {
         0..1000i64,
         0..1000i64,
         0..1000i64,
+        0..=1000i64,
         versions(),
         metadata,
     )
         .prop_map(
-            |(ops, gcp_extra, max_extra, history_back, versions, (mapping, settings, aliases))| {
+            |(
+                ops,
+                gcp_extra,
+                max_extra,
+                history_back,
+                updates_back,
+                versions,
+                (mapping, settings, aliases),
+            )| {
                 let base = if ops.is_empty() {
                     SEQ_NO_NONE
                 } else {
@@ -195,10 +204,12 @@ fn changes_response() -> impl Strategy<Value = ShardChangesResponse> {
                 } else {
                     ops.first_seq_no
                 };
+                let max_seq_no = global_checkpoint + max_extra;
                 ShardChangesResponse {
                     global_checkpoint,
-                    max_seq_no: global_checkpoint + max_extra,
+                    max_seq_no,
                     history_min_seq_no: (history_floor - history_back).max(0),
+                    max_seq_no_of_updates_or_deletes: (max_seq_no - updates_back).max(SEQ_NO_NONE),
                     ops,
                     versions,
                     mapping,

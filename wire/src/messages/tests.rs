@@ -79,6 +79,7 @@ fn large_records_travel_as_their_own_chunk_and_come_back_as_a_slice() {
         global_checkpoint: 7,
         max_seq_no: 9,
         history_min_seq_no: 0,
+        max_seq_no_of_updates_or_deletes: 4,
         versions: MetadataVersions::default(),
         mapping: Some(Bytes::from_static(b"{}")),
         settings: None,
@@ -159,6 +160,7 @@ fn response(
         global_checkpoint,
         max_seq_no: global_checkpoint.max(20),
         history_min_seq_no,
+        max_seq_no_of_updates_or_deletes: -1,
         versions: MetadataVersions::default(),
         mapping: None,
         settings: None,
@@ -195,6 +197,20 @@ fn changes_rules_are_enforced_on_encode() {
         0,
     );
     assert!(empty_with_bytes.encode().is_err());
+    for bad_bound in [-2, 21] {
+        let mut bad = response(batch(5, 9, 5), 9, 0);
+        bad.max_seq_no_of_updates_or_deletes = bad_bound;
+        assert!(
+            matches!(
+                bad.encode(),
+                Err(WireError::InvalidValue {
+                    field: "max_seq_no_of_updates_or_deletes",
+                    ..
+                })
+            ),
+            "{bad_bound}"
+        );
+    }
     assert!(response(batch(5, 9, 5), 9, 5).encode().is_ok());
     assert!(response(OpsBatch::empty(), -1, 0).encode().is_ok());
 }
