@@ -414,6 +414,41 @@ fn index_request(id: &str, n: usize) -> WriteRequest {
 }
 
 #[test]
+fn a_damaged_record_applies_nothing_and_a_refused_document_stops_the_batch_there() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let replica = ShardEngine::create(
+        &dir.path().join("r"),
+        small_config(ShardRole::Replica),
+        keyword_mapping(),
+    )
+    .expect("create");
+    let operations: Vec<Operation> = (0..200)
+        .map(|seq_no| replica_op(seq_no, 1, false))
+        .collect();
+    let batch = crate::record::RecordBatch::encode(&operations).expect("encode");
+    let mut damaged = batch.bytes().to_vec();
+    let last = damaged.len() - 3;
+    damaged[last] ^= 0x40;
+    assert!(replica
+        .apply_replica_batch(&Bytes::from(damaged), MAX_SEQ_NO_OF_UPDATES_UNKNOWN)
+        .is_err());
+    assert_eq!(replica.seq_no_stats().local_checkpoint, -1);
+
+    let mut refused = operations.clone();
+    refused[150].source = Bytes::from_static(br#"{"n": "not a number"}"#);
+    let batch = crate::record::RecordBatch::encode(&refused).expect("encode");
+    let error = replica
+        .apply_replica_batch(batch.bytes(), MAX_SEQ_NO_OF_UPDATES_UNKNOWN)
+        .expect_err("refused document");
+    assert!(matches!(error, EngineError::Mapping(_)), "{error:?}");
+    assert_eq!(replica.seq_no_stats().local_checkpoint, 149);
+    assert_eq!(
+        replica.get("id1").expect("get").map(|d| d.state.seq_no),
+        Some(149)
+    );
+}
+
+#[test]
 fn replica_refuses_ops_needing_a_newer_mapping_and_applies_after_install() {
     let dir = tempfile::tempdir().expect("tempdir");
     let engine = ShardEngine::create(

@@ -16,7 +16,7 @@ use super::version_map::DocState;
 use super::{EngineError, GetResult, ShardEngine, ShardRole, WriteState};
 use crate::mapping::document::DocumentParse;
 use crate::mapping::{parse_document, DynamicMode, Mapping, ParsedDocument};
-use crate::record::{decode_bytes, OpType, Operation};
+use crate::record::{decode_bytes, OpType, Operation, RecordBatch};
 use crate::translog::{Durability, Location};
 
 /// Optimistic concurrency and versioning of a client write.
@@ -315,7 +315,9 @@ impl ShardEngine {
     /// If an operation was written under a newer mapping than the shard has, the batch stops
     /// with [`EngineError::NeedsMappingVersion`]; operations before it stay applied and the
     /// caller retries the whole batch after installing the mapping (duplicates are ignored).
-    /// Durability follows the shard's durability setting, as for client writes.
+    /// A document its mapping refuses stops the batch the same way, with that error.
+    /// Durability follows the shard's durability setting, as for client writes, and covers
+    /// what was applied before an error too.
     pub fn apply_replica_batch(
         &self,
         records: &Bytes,
@@ -328,19 +330,41 @@ impl ShardEngine {
             self.advance_max_seq_no_of_updates_or_deletes(max_seq_no_of_updates);
             self.max_seq_no_of_updates_or_deletes()
         };
-        let operations = split_records(records)?;
+        // Every record is checked before any is applied; each chunk is then decoded and
+        // parsed just before its turn, so the parsed documents of a 50,000-op batch never sit
+        // in memory all at once (touching that much fresh memory cost page faults and cache
+        // misses).
+        RecordBatch::new(records.clone())?;
         let mapping = self.mapping();
-        let mut parsed: Vec<Option<ParsedDocument>> = Vec::with_capacity(operations.len());
-        for (operation, _) in &operations {
-            parsed.push(parse_for_replica(&mapping, operation)?);
-        }
         let mut outcome = ReplicaApplyOutcome::default();
         let mut last_location = None;
         let mut result = Ok(());
-        let mut pending = operations.iter().zip(parsed).peekable();
+        let mut offset = 0;
         // The lock is let go every few operations: a real-time GET or a stats call waits for
         // one chunk, not for a whole batch of a leader's history.
-        while pending.peek().is_some() && result.is_ok() {
+        while offset < records.len() && result.is_ok() {
+            let mut chunk = Vec::with_capacity(REPLICA_OPS_PER_LOCK_HOLD);
+            while offset < records.len() && chunk.len() < REPLICA_OPS_PER_LOCK_HOLD {
+                let rest = records.slice(offset..);
+                let decoded =
+                    decode_bytes(&rest)
+                        .map_err(EngineError::from)
+                        .and_then(|(operation, used)| {
+                            let parsed = parse_for_replica(&mapping, &operation)?;
+                            Ok(((operation, rest.slice(..used)), parsed))
+                        });
+                match decoded {
+                    Ok(item) => {
+                        offset += item.0 .1.len();
+                        chunk.push(item);
+                    }
+                    // The operations before it are applied (and made durable) first.
+                    Err(error) => {
+                        result = Err(error);
+                        break;
+                    }
+                }
+            }
             let mut state = self.write.lock();
             if state.role != ShardRole::Replica {
                 result = Err(EngineError::IllegalState(
@@ -348,13 +372,13 @@ impl ShardEngine {
                 ));
                 break;
             }
-            for ((operation, raw), parsed) in pending.by_ref().take(REPLICA_OPS_PER_LOCK_HOLD) {
+            for ((operation, raw), parsed) in chunk {
                 let step = self.apply_replica_one(
                     &mut state,
                     &mapping,
                     updates_bound,
-                    operation,
-                    raw,
+                    &operation,
+                    &raw,
                     parsed,
                 );
                 match step {
@@ -676,19 +700,6 @@ fn parse_for_replica(
         DocumentParse::Parsed(parsed) => Ok(Some(parsed)),
         DocumentParse::NeedsMapping(_) => unreachable!("replica parsing never proposes mappings"),
     }
-}
-
-/// Splits concatenated records into operations and their raw bytes, checking every crc.
-fn split_records(records: &Bytes) -> Result<Vec<(Operation, Bytes)>, EngineError> {
-    let mut operations = Vec::new();
-    let mut offset = 0;
-    while offset < records.len() {
-        let rest = records.slice(offset..);
-        let (operation, used) = decode_bytes(&rest)?;
-        operations.push((operation, rest.slice(..used)));
-        offset += used;
-    }
-    Ok(operations)
 }
 
 /// The version a write gets, or the conflict that refuses it.
