@@ -131,6 +131,16 @@ pub fn free_port() -> u16 {
 /// Documents per second the shard engine indexes in process, bulks of [`BULK_DOCS`], with
 /// `request` durability and a final commit.
 pub fn engine_rate(documents: &[LogDocument], mapping: &serde_json::Value) -> f64 {
+    engine_rate_observed(documents, mapping, || {})
+}
+
+/// [`engine_rate`], calling `before_close` once the documents are in and refreshed, while the
+/// engine's threads still run (to read their CPU time).
+pub fn engine_rate_observed(
+    documents: &[LogDocument],
+    mapping: &serde_json::Value,
+    before_close: impl FnOnce(),
+) -> f64 {
     let dir = tempfile::tempdir().expect("tempdir");
     let mapping = Arc::new(Mapping::from_json(mapping, 1).expect("mapping"));
     let engine = ShardEngine::create(&dir.path().join("s"), EngineConfig::primary(), mapping)
@@ -139,6 +149,7 @@ pub fn engine_rate(documents: &[LogDocument], mapping: &serde_json::Value) -> f6
     write_documents(&engine, documents, BULK_DOCS);
     engine.refresh(true).expect("refresh");
     let rate = documents.len() as f64 / started.elapsed().as_secs_f64();
+    before_close();
     engine.close().expect("close");
     rate
 }

@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::blocking::Client;
 use serde_json::{json, Value};
-use tandem_benches::process::{create_index, engine_rate, rest_bulk, send_bulk, Node};
+use tandem_benches::process::{create_index, engine_rate_observed, rest_bulk, send_bulk, Node};
 use tandem_benches::{log_documents, log_mapping_json, LogDocument};
 
 const ALIAS: &str = "leader";
@@ -266,13 +266,11 @@ fn main() {
     }
     let documents: Vec<LogDocument> = log_documents(7, 0, args.backlog_docs);
     println!("engine baseline on {} documents...", documents.len());
-    let own_cpu_before = stat_cpu_seconds("/proc/self/stat").unwrap_or(0.0);
-    let engine = engine_rate(&documents, &bench.mapping);
-    let own_cpu = stat_cpu_seconds("/proc/self/stat").unwrap_or(0.0) - own_cpu_before;
-    println!(
-        "engine in process: {engine:.0} ops/s, CPU {own_cpu:.2} s ({:.1} µs per op)",
-        own_cpu * 1e6 / documents.len() as f64
-    );
+    let own_cpu = process_cpu(std::process::id());
+    let engine = engine_rate_observed(&documents, &bench.mapping, || {
+        print_thread_cpu("engine in process:", std::process::id(), &own_cpu)
+    });
+    println!("engine in process: {engine:.0} ops/s");
     let (leader_rate, catch_up) = bench.catch_up(&documents);
     if args.catch_up_only {
         println!(
