@@ -39,8 +39,8 @@ const CONVERGE_TIMEOUT: Duration = Duration::from_secs(1800);
 const PROBE_POLL: Duration = Duration::from_micros(250);
 /// Probes slower than this are named in the output (to find them in the nodes' logs).
 const SLOW_PROBE: Duration = Duration::from_millis(50);
-/// Leader CPU rounds, each one unfollowed and one followed ingest.
-const CPU_ROUNDS: usize = 2;
+/// Leader CPU rounds, each one unfollowed and one followed ingest (in alternating order).
+const CPU_ROUNDS: usize = 4;
 /// A node counts as idle (merges and flushes done) below this fraction of a core...
 const IDLE_CPU_FRACTION: f64 = 0.03;
 /// ...measured over this window...
@@ -271,7 +271,7 @@ fn main() {
         print_thread_cpu("engine in process:", std::process::id(), &own_cpu)
     });
     println!("engine in process: {engine:.0} ops/s");
-    let (leader_rate, catch_up) = bench.catch_up(&documents);
+    let (leader_rate, catch_up, serving_per_op) = bench.catch_up(&documents);
     if args.catch_up_only {
         println!(
             "catch-up: engine {engine:.0} ops/s, follower {catch_up:.0} ops/s, {:.2}×",
@@ -309,6 +309,12 @@ fn main() {
         bootstrap_rate / copy_rate
     );
     print_cpu(alone, followed);
+    println!(
+        "| leader CPU serving the catch-up, per op | {:.1} µs alone (above) | +{:.2} µs | {:.2}× (cross-check) |",
+        alone * 1e6,
+        serving_per_op * 1e6,
+        (alone + serving_per_op) / alone
+    );
 }
 
 fn print_cpu(alone: f64, followed: f64) {
@@ -335,7 +341,7 @@ struct Bench {
 impl Bench {
     /// Loads `documents` into a paused follower's leader, resumes it, and returns the leader's
     /// `_bulk` rate and the follower's catch-up rate (ops/s).
-    fn catch_up(&self, documents: &[LogDocument]) -> (f64, f64) {
+    fn catch_up(&self, documents: &[LogDocument]) -> (f64, f64, f64) {
         let (client, leader, follower) = (&self.client, &self.leader, &self.follower);
         create_index(client, &leader.url, "backlog", self.mapping.clone());
         call(
@@ -373,10 +379,11 @@ impl Bench {
             Some(json!({})),
         );
         let caught_up = wait_for_checkpoint(client, follower, "backlog", target);
+        let serving = cpu_seconds(leader) - leader_threads.0;
         print_thread_cpu("catch-up: leader", leader.pid(), &leader_threads);
         print_thread_cpu("catch-up: follower", follower.pid(), &follower_threads);
         let catch_up = (target + 1) as f64 / caught_up.duration_since(resumed).as_secs_f64();
-        (leader_rate, catch_up)
+        (leader_rate, catch_up, serving / (target + 1) as f64)
     }
 
     /// Probes the write-to-follower-GET delay while the leader ingests at `rate` docs/s.
@@ -500,35 +507,50 @@ impl Bench {
     }
 
     /// The leader's CPU seconds per indexed operation into an index nobody follows and into one
-    /// a follower follows, in alternating rounds that each start from an idle leader (so one
+    /// a follower follows. Rounds go alone-followed, then followed-alone (ABBA), so a drift of
+    /// the machine's speed cancels out, and each ingest starts from an idle leader (so one
     /// round's merges are not billed to the next).
     fn leader_cpu(&self, docs_per_round: usize) -> (f64, f64) {
-        let (client, leader, follower) = (&self.client, &self.leader, &self.follower);
         let (mut alone, mut followed, mut ops) = (0.0, 0.0, 0usize);
         for round in 0..CPU_ROUNDS {
             let first_id = 20_000_000 + (round * docs_per_round) as u64;
             let docs: Vec<LogDocument> = log_documents(13 + round as u64, first_id, docs_per_round);
-            let alone_index = format!("alone-{round}");
-            create_index(client, &leader.url, &alone_index, self.mapping.clone());
-            wait_idle(leader);
-            let before = cpu_seconds(leader);
-            rest_bulk(client, &leader.url, &alone_index, &docs);
-            wait_idle(leader);
-            alone += cpu_seconds(leader) - before;
-
-            let followed_index = format!("followed-{round}");
-            create_index(client, &leader.url, &followed_index, self.mapping.clone());
-            follow(client, follower, &followed_index, &followed_index);
-            wait_for_checkpoint(client, follower, &followed_index, -1);
-            wait_idle(leader);
-            let before = cpu_seconds(leader);
-            rest_bulk(client, &leader.url, &followed_index, &docs);
-            wait_for_checkpoint(client, follower, &followed_index, docs.len() as i64 - 1);
-            wait_idle(leader);
-            followed += cpu_seconds(leader) - before;
+            let followed_first = round % 2 == 1;
+            for with_follower in [followed_first, !followed_first] {
+                let spent = self.leader_ingest_cpu(round, &docs, with_follower);
+                if with_follower {
+                    followed += spent;
+                } else {
+                    alone += spent;
+                }
+            }
             ops += docs.len();
         }
         (alone / ops as f64, followed / ops as f64)
+    }
+
+    /// The leader's CPU seconds to ingest `docs` into a new index, followed or not, from
+    /// an idle leader until it is idle again (and the follower has everything).
+    fn leader_ingest_cpu(&self, round: usize, docs: &[LogDocument], with_follower: bool) -> f64 {
+        let (client, leader, follower) = (&self.client, &self.leader, &self.follower);
+        let kind = if with_follower { "followed" } else { "alone" };
+        let index = format!("{kind}-{round}");
+        create_index(client, &leader.url, &index, self.mapping.clone());
+        if with_follower {
+            follow(client, follower, &index, &index);
+            wait_for_checkpoint(client, follower, &index, -1);
+        }
+        wait_idle(leader);
+        let threads = process_cpu(leader.pid());
+        let before = cpu_seconds(leader);
+        rest_bulk(client, &leader.url, &index, docs);
+        if with_follower {
+            wait_for_checkpoint(client, follower, &index, docs.len() as i64 - 1);
+        }
+        wait_idle(leader);
+        let spent = cpu_seconds(leader) - before;
+        print_thread_cpu(&format!("leader, round {round} {kind}:"), leader.pid(), &threads);
+        spent
     }
 }
 
