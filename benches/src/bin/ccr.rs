@@ -549,7 +549,11 @@ impl Bench {
         }
         wait_idle(leader);
         let spent = cpu_seconds(leader) - before;
-        print_thread_cpu(&format!("leader, round {round} {kind}:"), leader.pid(), &threads);
+        print_thread_cpu(
+            &format!("leader, round {round} {kind}:"),
+            leader.pid(),
+            &threads,
+        );
         spent
     }
 }

@@ -74,9 +74,6 @@ pub fn leader_metadata(meta: &IndexMeta) -> LeaderMetadata {
 pub fn follower_engine_config(meta: &IndexMeta) -> EngineConfig {
     EngineConfig {
         role: ShardRole::Replica,
-        // A second indexing thread keeps applying while the first writes out a segment, so
-        // a segment flush does not stall the stream (replication lag's tail).
-        indexing_threads: 2,
         ..settings::engine_config(&meta.settings)
     }
 }
