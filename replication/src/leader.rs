@@ -8,6 +8,7 @@
 //! changes travel without waiting for a document. Newer metadata rides along in the answer.
 //! This module blocks only inside `wait_for_change`; it never writes.
 
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -20,8 +21,10 @@ use tandem_wire::{
     ErrorKind, MetadataVersions, OpsBatch, RemoteError, ShardChangesRequest, ShardChangesResponse,
 };
 
-/// How often a long poll re-checks metadata while it waits for operations.
-const METADATA_POLL: Duration = Duration::from_millis(20);
+/// How often a long poll looks at the metadata on its own while it waits for operations. A
+/// change wakes the shards registered with [`MetadataCell::wake_on_change`] at once; this only
+/// bounds the delay for a shard nobody registered.
+const METADATA_RECHECK: Duration = Duration::from_secs(1);
 
 /// The leader index's metadata as followers receive it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -62,6 +65,9 @@ pub trait LeaderShard {
 pub struct MetadataCell {
     metadata: Mutex<LeaderMetadata>,
     changed: Condvar,
+    /// The index's shards, whose long polls wait on their global checkpoint and are woken
+    /// there when the metadata changes.
+    shards: Mutex<Vec<Weak<ShardEngine>>>,
 }
 
 impl MetadataCell {
@@ -70,7 +76,15 @@ impl MetadataCell {
         MetadataCell {
             metadata: Mutex::new(metadata),
             changed: Condvar::new(),
+            shards: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Wakes `shard`'s long polls whenever the metadata changes (a shard of this index).
+    pub fn wake_on_change(&self, shard: &Arc<ShardEngine>) {
+        let mut shards = self.shards.lock();
+        shards.retain(|known| known.strong_count() > 0);
+        shards.push(Arc::downgrade(shard));
     }
 
     /// The metadata now.
@@ -82,6 +96,9 @@ impl MetadataCell {
     pub fn set(&self, metadata: LeaderMetadata) {
         *self.metadata.lock() = metadata;
         self.changed.notify_all();
+        for shard in self.shards.lock().iter().filter_map(Weak::upgrade) {
+            shard.wake_checkpoint_waiters();
+        }
     }
 
     /// Blocks until some version is newer than `known`, or `timeout`; returns whether it is.
@@ -123,17 +140,23 @@ impl LeaderShard for EngineLeaderShard<'_> {
     fn wait_for_change(&self, from_seq_no: i64, known: MetadataVersions, timeout: Duration) {
         let deadline = std::time::Instant::now() + timeout;
         loop {
+            // Read before looking at the metadata: a change made after the look wakes the
+            // wait below instead of being missed.
+            let wakes = self.engine.checkpoint_wakes();
+            if self.metadata.wait_newer_than(known, Duration::ZERO) {
+                return;
+            }
             let now = std::time::Instant::now();
             if now >= deadline {
                 return;
             }
-            let slice = (deadline - now).min(METADATA_POLL);
-            if self.engine.wait_for_global_checkpoint(from_seq_no, slice) >= from_seq_no
-                || self.engine.is_closing()
-            {
-                return;
-            }
-            if self.metadata.wait_newer_than(known, Duration::ZERO) {
+            let slice = (deadline - now).min(METADATA_RECHECK);
+            let global_checkpoint = self.engine.wait_for_global_checkpoint_unless_woken(
+                from_seq_no,
+                Some(wakes),
+                slice,
+            );
+            if global_checkpoint >= from_seq_no || self.engine.is_closing() {
                 return;
             }
         }
@@ -230,5 +253,93 @@ fn to_remote_error(error: &EngineError, from_seq_no: i64, to_seq_no: i64) -> Rem
             RemoteError::history_gone(from_seq_no, to_seq_no, missing_seq_no + 1)
         }
         other => RemoteError::new(ErrorKind::Internal, other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use tandem_storage::engine::{EngineConfig, IndexRequest, VersionCheck, WriteRequest};
+    use tandem_storage::Mapping;
+
+    use super::*;
+
+    /// Longest a woken long poll may take to return: well under the fallback re-check.
+    const WOKEN_WITHIN: Duration = Duration::from_millis(900);
+    const LONG_POLL: Duration = Duration::from_secs(30);
+
+    fn leader(dir: &std::path::Path) -> (Arc<ShardEngine>, Arc<MetadataCell>) {
+        let engine = ShardEngine::create(
+            &dir.join("leader"),
+            EngineConfig::primary(),
+            Arc::new(Mapping::empty()),
+        )
+        .expect("engine");
+        let engine = Arc::new(engine);
+        let metadata = Arc::new(MetadataCell::new(LeaderMetadata::default()));
+        metadata.wake_on_change(&engine);
+        (engine, metadata)
+    }
+
+    /// Runs a long poll for operations at seq-no 0 on its own thread; returns how long it took.
+    fn long_poll(
+        engine: &Arc<ShardEngine>,
+        metadata: &Arc<MetadataCell>,
+    ) -> std::thread::JoinHandle<Duration> {
+        let (engine, metadata) = (engine.clone(), metadata.clone());
+        std::thread::spawn(move || {
+            let started = Instant::now();
+            let shard = EngineLeaderShard {
+                engine: &engine,
+                metadata: &metadata,
+            };
+            shard.wait_for_change(0, MetadataVersions::default(), LONG_POLL);
+            started.elapsed()
+        })
+    }
+
+    #[test]
+    fn a_long_poll_is_woken_by_a_metadata_change_an_operation_and_a_close() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (engine, metadata) = leader(dir.path());
+
+        let waiting = long_poll(&engine, &metadata);
+        std::thread::sleep(Duration::from_millis(50));
+        let mut newer = LeaderMetadata::default();
+        newer.versions.mapping += 1;
+        metadata.set(newer.clone());
+        assert!(waiting.join().expect("poll") < WOKEN_WITHIN);
+
+        let metadata = Arc::new(MetadataCell::new(newer));
+        metadata.wake_on_change(&engine);
+        let waiting = long_poll(&engine, &metadata);
+        std::thread::sleep(Duration::from_millis(50));
+        let write = WriteRequest::Index(IndexRequest {
+            id: "1".into(),
+            source: Bytes::from_static(b"{}"),
+            routing: None,
+            create_only: false,
+            version_check: VersionCheck::None,
+            auto_generated_id: false,
+        });
+        engine.write_batch(&[write]).expect("write");
+        assert!(waiting.join().expect("poll") < WOKEN_WITHIN);
+
+        let waiting = std::thread::spawn({
+            let (engine, metadata) = (engine.clone(), metadata.clone());
+            move || {
+                let started = Instant::now();
+                let shard = EngineLeaderShard {
+                    engine: &engine,
+                    metadata: &metadata,
+                };
+                shard.wait_for_change(1, metadata.get().versions, LONG_POLL);
+                started.elapsed()
+            }
+        });
+        std::thread::sleep(Duration::from_millis(50));
+        engine.begin_close();
+        assert!(waiting.join().expect("poll") < WOKEN_WITHIN);
     }
 }

@@ -91,47 +91,77 @@ impl CheckpointTracker {
     }
 }
 
-/// The global checkpoint, with a way to wait for it to pass a seq-no.
+/// The global checkpoint, with a way to wait for it to pass a seq-no, or for a wake-up.
 #[derive(Debug)]
 pub struct GlobalCheckpoint {
-    value: Mutex<i64>,
+    state: Mutex<CheckpointWaitState>,
     advanced: Condvar,
+}
+
+#[derive(Debug)]
+struct CheckpointWaitState {
+    value: i64,
+    /// Counts [`GlobalCheckpoint::wake`] calls, so a waiter that read it before checking
+    /// something else never misses a wake-up given in between.
+    wakes: u64,
 }
 
 impl GlobalCheckpoint {
     /// Starts at `value`.
     pub fn new(value: i64) -> GlobalCheckpoint {
         GlobalCheckpoint {
-            value: Mutex::new(value),
+            state: Mutex::new(CheckpointWaitState { value, wakes: 0 }),
             advanced: Condvar::new(),
         }
     }
 
     /// The current value.
     pub fn get(&self) -> i64 {
-        *self.value.lock()
+        self.state.lock().value
     }
 
     /// Raises the value (never lowers it) and wakes waiters.
     pub fn advance_to(&self, value: i64) {
-        let mut current = self.value.lock();
-        if value > *current {
-            *current = value;
+        let mut state = self.state.lock();
+        if value > state.value {
+            state.value = value;
             self.advanced.notify_all();
         }
+    }
+
+    /// Wake-ups given so far.
+    pub fn wakes(&self) -> u64 {
+        self.state.lock().wakes
+    }
+
+    /// Wakes every waiter without changing the value (something else they watch changed).
+    pub fn wake(&self) {
+        self.state.lock().wakes += 1;
+        self.advanced.notify_all();
     }
 
     /// Blocks until the value is at least `seq_no` or `timeout` passes; returns the value
     /// then. Blocking: async callers run it on a blocking pool.
     pub fn wait_for(&self, seq_no: i64, timeout: Duration) -> i64 {
+        self.wait_for_unless_woken(seq_no, None, timeout)
+    }
+
+    /// [`GlobalCheckpoint::wait_for`] that also returns once the wake-up count is no longer
+    /// `since_wakes` (when given).
+    pub fn wait_for_unless_woken(
+        &self,
+        seq_no: i64,
+        since_wakes: Option<u64>,
+        timeout: Duration,
+    ) -> i64 {
         let deadline = Instant::now() + timeout;
-        let mut current = self.value.lock();
-        while *current < seq_no {
-            if self.advanced.wait_until(&mut current, deadline).timed_out() {
+        let mut state = self.state.lock();
+        while state.value < seq_no && since_wakes.is_none_or(|since| state.wakes == since) {
+            if self.advanced.wait_until(&mut state, deadline).timed_out() {
                 break;
             }
         }
-        *current
+        state.value
     }
 }
 

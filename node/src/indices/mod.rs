@@ -344,6 +344,10 @@ impl IndexService {
 
     /// The handle of an index whose shards are open.
     fn handle_of(&self, meta: &IndexMeta, shards: Vec<Arc<ShardEngine>>) -> IndexHandle {
+        let metadata = Arc::new(MetadataCell::new(follower::leader_metadata(meta)));
+        for shard in &shards {
+            metadata.wake_on_change(shard);
+        }
         IndexHandle {
             name: meta.name.clone(),
             uuid: meta.uuid.clone(),
@@ -353,7 +357,7 @@ impl IndexService {
             last_refresh: Mutex::new(Instant::now()),
             replicas: AtomicU32::new(meta.number_of_replicas),
             write_block: Mutex::new(settings::write_block(&meta.settings)),
-            metadata: Arc::new(MetadataCell::new(follower::leader_metadata(meta))),
+            metadata,
         }
     }
 

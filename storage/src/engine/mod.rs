@@ -35,7 +35,7 @@ use crate::mapping::{Mapping, ShardSchema};
 use crate::record::RecordBatch;
 use crate::seqno::{CheckpointTracker, GlobalCheckpoint};
 use crate::snapshot::SnapshotPins;
-use crate::translog::{Location, Translog, TranslogStats};
+use crate::translog::{Durability, Location, Translog, TranslogStats};
 
 pub use config::{
     EngineConfig, ShardRole, INDEXING_MEMORY_BYTES_DEFAULT, INDEXING_MEMORY_BYTES_PER_THREAD_MIN,
@@ -57,7 +57,8 @@ pub use write::{
 pub const INDEX_DIR_NAME: &str = "index";
 /// Sub-directory of a shard holding the translog.
 pub const TRANSLOG_DIR_NAME: &str = "translog";
-/// How often a waiter for the global checkpoint re-checks async-durability syncs.
+/// How often a waiter for the global checkpoint re-checks async-durability syncs (with
+/// request durability it is woken instead).
 const GLOBAL_CHECKPOINT_POLL: Duration = Duration::from_millis(20);
 
 /// A document as a real-time GET sees it.
@@ -247,11 +248,25 @@ impl ShardEngine {
         }
     }
 
-    /// Announces that the shard is closing: waits on its global checkpoint end within one poll
-    /// interval, so borrowers return the engine and the closer can close it.
+    /// Announces that the shard is closing: waits on its global checkpoint end at once, so
+    /// borrowers return the engine and the closer can close it.
     pub fn begin_close(&self) {
         self.closing
             .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.global_checkpoint.wake();
+    }
+
+    /// Wakes everyone waiting on the global checkpoint without changing it: for a caller that
+    /// waits on something else as well (a leader's long poll also watches index metadata).
+    pub fn wake_checkpoint_waiters(&self) {
+        self.global_checkpoint.wake();
+    }
+
+    /// Wake-ups given by [`ShardEngine::wake_checkpoint_waiters`] so far: read it before
+    /// checking the other condition, and pass it to
+    /// [`ShardEngine::wait_for_global_checkpoint_unless_woken`].
+    pub fn checkpoint_wakes(&self) -> u64 {
+        self.global_checkpoint.wakes()
     }
 
     /// Whether [`ShardEngine::begin_close`] was called.
@@ -267,15 +282,41 @@ impl ShardEngine {
 
     /// Blocks until the global checkpoint reaches `seq_no` or `timeout` passes; returns it.
     pub fn wait_for_global_checkpoint(&self, seq_no: i64, timeout: Duration) -> i64 {
+        self.wait_for_global_checkpoint_unless_woken(seq_no, None, timeout)
+    }
+
+    /// [`ShardEngine::wait_for_global_checkpoint`] that also returns once the wake-up count
+    /// is no longer `since_wakes` (when given), or the shard begins to close.
+    pub fn wait_for_global_checkpoint_unless_woken(
+        &self,
+        seq_no: i64,
+        since_wakes: Option<u64>,
+        timeout: Duration,
+    ) -> i64 {
+        // With request durability every sync goes through `make_durable`, which advances the
+        // checkpoint and wakes waiters; an async sync happens on the translog's own thread,
+        // so only then do waiters look again now and then.
+        let recheck = match self.config.durability {
+            Durability::Async { .. } => GLOBAL_CHECKPOINT_POLL,
+            Durability::Request => timeout,
+        };
+        let since_wakes = since_wakes.unwrap_or_else(|| self.checkpoint_wakes());
         let deadline = std::time::Instant::now() + timeout;
         loop {
             let current = self.global_checkpoint();
             let now = std::time::Instant::now();
-            if current >= seq_no || now >= deadline || self.is_closing() {
+            if current >= seq_no
+                || now >= deadline
+                || self.is_closing()
+                || self.checkpoint_wakes() != since_wakes
+            {
                 return current;
             }
-            self.global_checkpoint
-                .wait_for(seq_no, (deadline - now).min(GLOBAL_CHECKPOINT_POLL));
+            self.global_checkpoint.wait_for_unless_woken(
+                seq_no,
+                Some(since_wakes),
+                (deadline - now).min(recheck),
+            );
         }
     }
 
