@@ -40,7 +40,7 @@ const PROBE_POLL: Duration = Duration::from_micros(250);
 /// Probes slower than this are named in the output (to find them in the nodes' logs).
 const SLOW_PROBE: Duration = Duration::from_millis(50);
 /// Leader CPU rounds, each one unfollowed and one followed ingest (in alternating order).
-const CPU_ROUNDS: usize = 4;
+const CPU_ROUNDS: usize = 8;
 /// A node counts as idle (merges and flushes done) below this fraction of a core...
 const IDLE_CPU_FRACTION: f64 = 0.03;
 /// ...measured over this window...
