@@ -12,7 +12,7 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use bytes::Bytes;
-use parking_lot::{Condvar, Mutex};
+use parking_lot::Mutex;
 use tandem_storage::engine::{Changes, EngineError};
 use tandem_storage::translog::TranslogError;
 use tandem_storage::ShardEngine;
@@ -64,7 +64,6 @@ pub trait LeaderShard {
 #[derive(Debug, Default)]
 pub struct MetadataCell {
     metadata: Mutex<LeaderMetadata>,
-    changed: Condvar,
     /// The index's shards, whose long polls wait on their global checkpoint and are woken
     /// there when the metadata changes.
     shards: Mutex<Vec<Weak<ShardEngine>>>,
@@ -75,7 +74,6 @@ impl MetadataCell {
     pub fn new(metadata: LeaderMetadata) -> MetadataCell {
         MetadataCell {
             metadata: Mutex::new(metadata),
-            changed: Condvar::new(),
             shards: Mutex::new(Vec::new()),
         }
     }
@@ -95,20 +93,14 @@ impl MetadataCell {
     /// Replaces the metadata and wakes waiting long polls.
     pub fn set(&self, metadata: LeaderMetadata) {
         *self.metadata.lock() = metadata;
-        self.changed.notify_all();
         for shard in self.shards.lock().iter().filter_map(Weak::upgrade) {
             shard.wake_checkpoint_waiters();
         }
     }
 
-    /// Blocks until some version is newer than `known`, or `timeout`; returns whether it is.
-    pub fn wait_newer_than(&self, known: MetadataVersions, timeout: Duration) -> bool {
-        let mut metadata = self.metadata.lock();
-        if is_newer(metadata.versions, known) {
-            return true;
-        }
-        self.changed.wait_for(&mut metadata, timeout);
-        is_newer(metadata.versions, known)
+    /// Whether some version is newer than `known`.
+    pub fn is_newer_than(&self, known: MetadataVersions) -> bool {
+        is_newer(self.metadata.lock().versions, known)
     }
 }
 
@@ -143,7 +135,7 @@ impl LeaderShard for EngineLeaderShard<'_> {
             // Read before looking at the metadata: a change made after the look wakes the
             // wait below instead of being missed.
             let wakes = self.engine.checkpoint_wakes();
-            if self.metadata.wait_newer_than(known, Duration::ZERO) {
+            if self.metadata.is_newer_than(known) {
                 return;
             }
             let now = std::time::Instant::now();
@@ -151,11 +143,9 @@ impl LeaderShard for EngineLeaderShard<'_> {
                 return;
             }
             let slice = (deadline - now).min(METADATA_RECHECK);
-            let global_checkpoint = self.engine.wait_for_global_checkpoint_unless_woken(
-                from_seq_no,
-                Some(wakes),
-                slice,
-            );
+            let global_checkpoint =
+                self.engine
+                    .wait_for_global_checkpoint(from_seq_no, wakes, slice);
             if global_checkpoint >= from_seq_no || self.engine.is_closing() {
                 return;
             }
@@ -219,10 +209,7 @@ fn response(
     ShardChangesResponse {
         ops,
         global_checkpoint: changes.global_checkpoint,
-        max_seq_no: changes
-            .max_seq_no
-            .max(changes.global_checkpoint)
-            .max(changes.max_seq_no_of_updates),
+        max_seq_no: changes.max_seq_no.max(changes.global_checkpoint),
         history_min_seq_no: changes.history_min_seq_no.max(0),
         max_seq_no_of_updates_or_deletes: changes.max_seq_no_of_updates,
         versions: metadata.versions,

@@ -140,23 +140,13 @@ impl GlobalCheckpoint {
         self.advanced.notify_all();
     }
 
-    /// Blocks until the value is at least `seq_no` or `timeout` passes; returns the value
-    /// then. Blocking: async callers run it on a blocking pool.
-    pub fn wait_for(&self, seq_no: i64, timeout: Duration) -> i64 {
-        self.wait_for_unless_woken(seq_no, None, timeout)
-    }
-
-    /// [`GlobalCheckpoint::wait_for`] that also returns once the wake-up count is no longer
-    /// `since_wakes` (when given).
-    pub fn wait_for_unless_woken(
-        &self,
-        seq_no: i64,
-        since_wakes: Option<u64>,
-        timeout: Duration,
-    ) -> i64 {
+    /// Blocks until the value is at least `seq_no`, the wake-up count is no longer
+    /// `since_wakes`, or `timeout` passes; returns the value then. Blocking: async callers run
+    /// it on a blocking pool.
+    pub fn wait_for(&self, seq_no: i64, since_wakes: u64, timeout: Duration) -> i64 {
         let deadline = Instant::now() + timeout;
         let mut state = self.state.lock();
-        while state.value < seq_no && since_wakes.is_none_or(|since| state.wakes == since) {
+        while state.value < seq_no && state.wakes == since_wakes {
             if self.advanced.wait_until(&mut state, deadline).timed_out() {
                 break;
             }
@@ -211,11 +201,14 @@ mod tests {
         let global = std::sync::Arc::new(GlobalCheckpoint::new(-1));
         let waiter = {
             let global = global.clone();
-            std::thread::spawn(move || global.wait_for(5, Duration::from_secs(10)))
+            std::thread::spawn(move || global.wait_for(5, global.wakes(), Duration::from_secs(10)))
         };
         std::thread::sleep(Duration::from_millis(20));
         global.advance_to(7);
         assert_eq!(waiter.join().expect("waiter"), 7);
-        assert_eq!(global.wait_for(100, Duration::from_millis(5)), 7);
+        assert_eq!(
+            global.wait_for(100, global.wakes(), Duration::from_millis(5)),
+            7
+        );
     }
 }

@@ -542,13 +542,12 @@ impl Bench {
         }
         wait_idle(leader);
         let threads = process_cpu(leader.pid());
-        let before = cpu_seconds(leader);
         rest_bulk(client, &leader.url, &index, docs);
         if with_follower {
             wait_for_checkpoint(client, follower, &index, docs.len() as i64 - 1);
         }
         wait_idle(leader);
-        let spent = cpu_seconds(leader) - before;
+        let spent = cpu_seconds(leader) - threads.0;
         print_thread_cpu(
             &format!("leader, round {round} {kind}:"),
             leader.pid(),

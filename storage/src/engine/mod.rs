@@ -264,7 +264,7 @@ impl ShardEngine {
 
     /// Wake-ups given by [`ShardEngine::wake_checkpoint_waiters`] so far: read it before
     /// checking the other condition, and pass it to
-    /// [`ShardEngine::wait_for_global_checkpoint_unless_woken`].
+    /// [`ShardEngine::wait_for_global_checkpoint`].
     pub fn checkpoint_wakes(&self) -> u64 {
         self.global_checkpoint.wakes()
     }
@@ -280,17 +280,13 @@ impl ShardEngine {
         self.global_checkpoint.get()
     }
 
-    /// Blocks until the global checkpoint reaches `seq_no` or `timeout` passes; returns it.
-    pub fn wait_for_global_checkpoint(&self, seq_no: i64, timeout: Duration) -> i64 {
-        self.wait_for_global_checkpoint_unless_woken(seq_no, None, timeout)
-    }
-
-    /// [`ShardEngine::wait_for_global_checkpoint`] that also returns once the wake-up count
-    /// is no longer `since_wakes` (when given), or the shard begins to close.
-    pub fn wait_for_global_checkpoint_unless_woken(
+    /// Blocks until the global checkpoint reaches `seq_no`, the wake-up count is no longer
+    /// `since_wakes` (read with [`ShardEngine::checkpoint_wakes`]), the shard begins to
+    /// close, or `timeout` passes; returns the global checkpoint then.
+    pub fn wait_for_global_checkpoint(
         &self,
         seq_no: i64,
-        since_wakes: Option<u64>,
+        since_wakes: u64,
         timeout: Duration,
     ) -> i64 {
         // With request durability every sync goes through `make_durable`, which advances the
@@ -300,7 +296,6 @@ impl ShardEngine {
             Durability::Async { .. } => GLOBAL_CHECKPOINT_POLL,
             Durability::Request => timeout,
         };
-        let since_wakes = since_wakes.unwrap_or_else(|| self.checkpoint_wakes());
         let deadline = std::time::Instant::now() + timeout;
         loop {
             let current = self.global_checkpoint();
@@ -312,11 +307,8 @@ impl ShardEngine {
             {
                 return current;
             }
-            self.global_checkpoint.wait_for_unless_woken(
-                seq_no,
-                Some(since_wakes),
-                (deadline - now).min(recheck),
-            );
+            self.global_checkpoint
+                .wait_for(seq_no, since_wakes, (deadline - now).min(recheck));
         }
     }
 

@@ -345,18 +345,10 @@ impl ShardEngine {
         while offset < records.len() && result.is_ok() {
             let mut chunk = Vec::with_capacity(REPLICA_OPS_PER_LOCK_HOLD);
             while offset < records.len() && chunk.len() < REPLICA_OPS_PER_LOCK_HOLD {
-                let rest = records.slice(offset..);
-                let decoded =
-                    decode_bytes(&rest)
-                        .map_err(EngineError::from)
-                        .and_then(|(operation, used)| {
-                            let parsed = parse_for_replica(&mapping, &operation)?;
-                            Ok(((operation, rest.slice(..used)), parsed))
-                        });
-                match decoded {
-                    Ok(item) => {
-                        offset += item.0 .1.len();
-                        chunk.push(item);
+                match decode_for_replica(&mapping, &records.slice(offset..)) {
+                    Ok(decoded) => {
+                        offset += decoded.raw.len();
+                        chunk.push(decoded);
                     }
                     // The operations before it are applied (and made durable) first.
                     Err(error) => {
@@ -372,14 +364,14 @@ impl ShardEngine {
                 ));
                 break;
             }
-            for ((operation, raw), parsed) in chunk {
+            for decoded in chunk {
                 let step = self.apply_replica_one(
                     &mut state,
                     &mapping,
                     updates_bound,
-                    &operation,
-                    &raw,
-                    parsed,
+                    &decoded.operation,
+                    &decoded.raw,
+                    decoded.parsed,
                 );
                 match step {
                     Ok(ReplicaStep::Duplicate) => outcome.duplicates += 1,
@@ -682,6 +674,25 @@ fn prepare(mapping: &Mapping, request: &WriteRequest) -> Result<Prepared, Engine
             }
         }
     }
+}
+
+/// A leader's record, decoded and parsed for a replica.
+struct ReplicaRecord {
+    operation: Operation,
+    /// The record's own bytes, for the replica's translog.
+    raw: Bytes,
+    parsed: Option<ParsedDocument>,
+}
+
+/// Decodes and parses the first record of `records`.
+fn decode_for_replica(mapping: &Mapping, records: &Bytes) -> Result<ReplicaRecord, EngineError> {
+    let (operation, used) = decode_bytes(records)?;
+    let parsed = parse_for_replica(mapping, &operation)?;
+    Ok(ReplicaRecord {
+        operation,
+        raw: records.slice(..used),
+        parsed,
+    })
 }
 
 fn parse_for_replica(
